@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options: the command line, parsed and checked before anything is traced.
+ */
+#ifndef MEMSTRACE_OPTIONS_H
+#define MEMSTRACE_OPTIONS_H
+
+#include "memstrace/common.h"
+
+/* A size range of -s, both ends included. */
+struct size_range {
+	uint64_t lo, hi;
+};
+
+enum report_format { FORMAT_TEXT, FORMAT_JSON };
+
+struct options {
+	bool follow;                 /* -f */
+	bool verify;                 /* --verify */
+	enum report_format format;   /* --format */
+	const char *output;          /* -o, or NULL for stderr */
+	struct size_range *sizes;    /* -s, any match counts; none: every size */
+	size_t nsizes;
+	char **argv;                 /* the program and its arguments */
+};
+
+/* What options_parse() asks the caller to do. */
+enum parse_result { PARSE_RUN, PARSE_EXIT_OK, PARSE_USAGE_ERROR };
+
+/* Parses argv. Errors are reported as one line on stderr. */
+enum parse_result options_parse(int argc, char **argv, struct options *opt);
+void options_finish(struct options *opt);
+
+/* Parses a size spec: 40960, 40K, 4K-1M, 1M-, -64K. Returns false if malformed. */
+bool sizespec_parse(const char *spec, struct size_range *range);
+/* True when no -s was given or size matches one of them. */
+bool options_size_matches(const struct options *opt, uint64_t size);
+
+#endif

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/* options: getopt_long over the command line that SPEC.md fixes. */
+#include "memstrace/options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+static const char usage_text[] =
+	"Usage: memstrace [OPTIONS] PROGRAM [ARGS...]\n"
+	"Run PROGRAM under ptrace and report the memory it mapped and never unmapped,\n"
+	"grouped by size and call site.\n"
+	"\n"
+	"  -f, --follow-forks     also report child processes (fork, vfork, clone\n"
+	"                         without CLONE_VM); threads are always traced\n"
+	"  -o, --output=FILE      write the report to FILE instead of stderr\n"
+	"  -s, --size=SPEC        only regions whose requested size matches SPEC:\n"
+	"                         40960, 40K, 4K-1M, 1M- (K, M, G are powers of 1024;\n"
+	"                         ranges include both ends); repeatable\n"
+	"      --format=FORMAT    report format: text (default) or json\n"
+	"      --verify           compare the model with /proc/PID/maps at each\n"
+	"                         process exit and list every difference\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show the version and exit\n"
+	"\n"
+	"Exit status: the program's, or 128+N if signal N killed it; 2 for usage\n"
+	"errors, 1 for other failures.\n";
+
+/* Parses a number with an optional K/M/G suffix; *end gets what follows. */
+static bool parse_size(const char *s, const char **end, uint64_t *out)
+{
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	char *e;
+	unsigned long long v = strtoull(s, &e, 10);
+	if (errno)
+		return false;
+	unsigned shift = 0;
+	switch (*e) {
+	case 'K': case 'k': shift = 10; e++; break;
+	case 'M': case 'm': shift = 20; e++; break;
+	case 'G': case 'g': shift = 30; e++; break;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	*end = e;
+	return true;
+}
+
+bool sizespec_parse(const char *spec, struct size_range *range)
+{
+	const char *p = spec;
+	uint64_t lo = 0, hi = UINT64_MAX;
+
+	if (*p != '-' && !parse_size(p, &p, &lo))
+		return false;
+	if (*p == '\0') {
+		if (p == spec)
+			return false;
+		*range = (struct size_range){ lo, lo };
+		return true;
+	}
+	if (*p++ != '-')
+		return false;
+	if (*p != '\0' && (!parse_size(p, &p, &hi) || *p != '\0'))
+		return false;
+	if (lo > hi || (lo == 0 && hi == UINT64_MAX && spec[0] == '-'))
+		return false;
+	*range = (struct size_range){ lo, hi };
+	return true;
+}
+
+bool options_size_matches(const struct options *opt, uint64_t size)
+{
+	if (opt->nsizes == 0)
+		return true;
+	for (size_t i = 0; i < opt->nsizes; i++) {
+		if (size >= opt->sizes[i].lo && size <= opt->sizes[i].hi)
+			return true;
+	}
+	return false;
+}
+
+enum { OPT_FORMAT = 256, OPT_VERIFY };
+
+static const struct option long_options[] = {
+	{ "follow-forks", no_argument, NULL, 'f' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "size", required_argument, NULL, 's' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static bool add_sizes(struct options *opt, const char *arg)
+{
+	/* "-s 4K,1M-" is accepted as well as repeated -s. */
+	char *copy = xstrdup(arg), *save = NULL;
+	bool ok = *arg != '\0';
+	for (char *tok = strtok_r(copy, ",", &save); ok && tok; tok = strtok_r(NULL, ",", &save)) {
+		struct size_range r;
+		ok = sizespec_parse(tok, &r);
+		if (ok) {
+			opt->sizes = xrealloc(opt->sizes, (opt->nsizes + 1) * sizeof(*opt->sizes));
+			opt->sizes[opt->nsizes++] = r;
+		}
+	}
+	free(copy);
+	if (!ok)
+		warnx_("bad size '%s': expected N, N-M, N- or -M with optional K, M, G", arg);
+	return ok;
+}
+
+static enum parse_result unknown_option(char **argv, int optopt_)
+{
+	if (optopt_)
+		warnx_("unknown option '-%c' (try 'memstrace --help')", optopt_);
+	else
+		warnx_("unknown option '%s' (try 'memstrace --help')", argv[optind - 1]);
+	return PARSE_USAGE_ERROR;
+}
+
+enum parse_result options_parse(int argc, char **argv, struct options *opt)
+{
+	*opt = (struct options){ .format = FORMAT_TEXT };
+	opterr = 0;
+	optind = 1;
+
+	int c;
+	while ((c = getopt_long(argc, argv, "+:fo:s:hV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'f': opt->follow = true; break;
+		case 'o': opt->output = optarg; break;
+		case 's':
+			if (!add_sizes(opt, optarg))
+				return PARSE_USAGE_ERROR;
+			break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "text")) {
+				opt->format = FORMAT_TEXT;
+			} else if (!strcmp(optarg, "json")) {
+				opt->format = FORMAT_JSON;
+			} else {
+				warnx_("unknown format '%s': expected text or json", optarg);
+				return PARSE_USAGE_ERROR;
+			}
+			break;
+		case OPT_VERIFY: opt->verify = true; break;
+		case 'h': fputs(usage_text, stdout); return PARSE_EXIT_OK;
+		case 'V': printf("memstrace %s\n", MEMSTRACE_VERSION); return PARSE_EXIT_OK;
+		case ':':
+			warnx_("option '%s' needs a value", argv[optind - 1]);
+			return PARSE_USAGE_ERROR;
+		default:
+			return unknown_option(argv, optopt);
+		}
+	}
+	if (optind >= argc) {
+		warnx_("no program to run (try 'memstrace --help')");
+		return PARSE_USAGE_ERROR;
+	}
+	opt->argv = argv + optind;
+	return PARSE_RUN;
+}
+
+void options_finish(struct options *opt)
+{
+	free(opt->sizes);
+	opt->sizes = NULL;
+	opt->nsizes = 0;
+}
