@@ -122,10 +122,19 @@ static bool add_sizes(struct options *opt, const char *arg)
 
 static enum parse_result unknown_option(char **argv, int optopt_)
 {
-	if (optopt_)
-		warnx_("unknown option '-%c' (try 'memstrace --help')", optopt_);
+	const char *arg = argv[optind - 1];
+	bool is_long = !strncmp(arg, "--", 2) && optopt_ == 0;
+
+	/* For a long option glibc sets optopt to its code, not to a letter. */
+	for (const struct option *o = long_options; !is_long && o->name; o++) {
+		size_t len = strcspn(arg + 2, "=");
+		is_long = o->val == optopt_ && !strncmp(arg, "--", 2) &&
+			  !strncmp(arg + 2, o->name, len);
+	}
+	if (is_long)
+		warnx_("bad option '%s' (try 'memstrace --help')", arg);
 	else
-		warnx_("unknown option '%s' (try 'memstrace --help')", argv[optind - 1]);
+		warnx_("unknown option '-%c' (try 'memstrace --help')", optopt_);
 	return PARSE_USAGE_ERROR;
 }
 
@@ -133,7 +142,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *opt)
 {
 	*opt = (struct options){ .format = FORMAT_TEXT };
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also forgets a half-read option group */
 
 	int c;
 	while ((c = getopt_long(argc, argv, "+:fo:s:hV", long_options, NULL)) != -1) {

@@ -109,5 +109,5 @@ const taddr_t *stackdb_get(const struct stackdb *db, uint32_t id, unsigned *n)
 {
 	const struct entry *e = &db->entries[id - 1];
 	*n = e->n;
-	return db->pool + e->off;
+	return e->n ? db->pool + e->off : NULL;
 }
