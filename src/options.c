@@ -22,7 +22,10 @@ static const char usage_text[] =
 	"  -s, --size=SPEC        only regions whose requested size matches SPEC:\n"
 	"                         40960, 40K, 4K-1M, 1M- (K, M, G are powers of 1024;\n"
 	"                         ranges include both ends); repeatable\n"
-	"      --format=FORMAT    report format: text (default) or json\n"
+	"  -k, --stack-depth=N    frames captured per call (default 16, at most 256);\n"
+	"                         0 turns stacks off: groups by call site\n"
+	"      --format=FORMAT    report format: text (default), json, or folded\n"
+	"                         (one 'frame;frame;... bytes' line per group)\n"
 	"      --verify           compare the model with /proc/PID/maps at each\n"
 	"                         process exit and list every difference\n"
 	"  -h, --help             show this help and exit\n"
@@ -88,12 +91,39 @@ bool options_size_matches(const struct options *opt, uint64_t size)
 	return false;
 }
 
+static bool parse_depth(const char *arg, unsigned *depth)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (!isdigit((unsigned char)*arg) || *end || errno || v > MAX_STACK_DEPTH) {
+		warnx_("bad stack depth '%s': expected 0 to %d", arg, MAX_STACK_DEPTH);
+		return false;
+	}
+	*depth = (unsigned)v;
+	return true;
+}
+
+static bool parse_format(const char *arg, enum report_format *format)
+{
+	static const char *const names[] = { "text", "json", "folded" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(arg, names[i])) {
+			*format = (enum report_format)i;
+			return true;
+		}
+	}
+	warnx_("unknown format '%s': expected text, json or folded", arg);
+	return false;
+}
+
 enum { OPT_FORMAT = 256, OPT_VERIFY };
 
 static const struct option long_options[] = {
 	{ "follow-forks", no_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "size", required_argument, NULL, 's' },
+	{ "stack-depth", required_argument, NULL, 'k' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "help", no_argument, NULL, 'h' },
@@ -140,12 +170,12 @@ static enum parse_result unknown_option(char **argv, int optopt_)
 
 enum parse_result options_parse(int argc, char **argv, struct options *opt)
 {
-	*opt = (struct options){ .format = FORMAT_TEXT };
+	*opt = (struct options){ .format = FORMAT_TEXT, .depth = DEFAULT_STACK_DEPTH };
 	opterr = 0;
 	optind = 0; /* 0, not 1: glibc then also forgets a half-read option group */
 
 	int c;
-	while ((c = getopt_long(argc, argv, "+:fo:s:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:fo:s:k:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'f': opt->follow = true; break;
 		case 'o': opt->output = optarg; break;
@@ -153,15 +183,13 @@ enum parse_result options_parse(int argc, char **argv, struct options *opt)
 			if (!add_sizes(opt, optarg))
 				return PARSE_USAGE_ERROR;
 			break;
-		case OPT_FORMAT:
-			if (!strcmp(optarg, "text")) {
-				opt->format = FORMAT_TEXT;
-			} else if (!strcmp(optarg, "json")) {
-				opt->format = FORMAT_JSON;
-			} else {
-				warnx_("unknown format '%s': expected text or json", optarg);
+		case 'k':
+			if (!parse_depth(optarg, &opt->depth))
 				return PARSE_USAGE_ERROR;
-			}
+			break;
+		case OPT_FORMAT:
+			if (!parse_format(optarg, &opt->format))
+				return PARSE_USAGE_ERROR;
 			break;
 		case OPT_VERIFY: opt->verify = true; break;
 		case 'h': fputs(usage_text, stdout); return PARSE_EXIT_OK;

@@ -164,14 +164,73 @@ static double seconds(uint64_t ns)
 	return (double)ns / 1e9;
 }
 
+static const char *basename_of(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	return slash ? slash + 1 : path;
+}
+
+/* The C library and the dynamic loader: a group's caller is the first frame outside them. */
+static bool is_system_module(const char *module)
+{
+	static const char *const prefixes[] = { "libc.so", "libc-", "ld-linux", "ld64.so",
+						"ld-", "libpthread" };
+	const char *base = basename_of(module);
+	for (size_t i = 0; base && i < ARRAY_SIZE(prefixes); i++) {
+		if (!strncmp(base, prefixes[i], strlen(prefixes[i])))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The frame that a reader calls "the caller": the first outside the C
+ * library and the loader; NULL when every frame is inside them.
+ */
+static const struct frame *caller_of(const struct trace *tr, uint32_t stack)
+{
+	unsigned n;
+	const taddr_t *ids = stackdb_get(tr->stacks, stack, &n);
+	for (unsigned i = 0; i < n; i++) {
+		const struct frame *f = frametab_get(tr->frames, (uint32_t)ids[i]);
+		if (!f->module || !is_system_module(f->module))
+			return f;
+	}
+	return NULL;
+}
+
+/* The loader mapping the program's own libraries at startup: every frame in ld.so or libc. */
+static bool by_loader(const struct trace *tr, uint32_t stack)
+{
+	unsigned n;
+	const taddr_t *ids = stackdb_get(tr->stacks, stack, &n);
+	bool in_loader = false;
+	for (unsigned i = 0; i < n; i++) {
+		const struct frame *f = frametab_get(tr->frames, (uint32_t)ids[i]);
+		if (!f->module || !is_system_module(f->module))
+			return false;
+		in_loader |= !strncmp(basename_of(f->module), "ld-", 3);
+	}
+	return in_loader;
+}
+
 static void json_frames(FILE *out, const struct trace *tr, uint32_t stack)
 {
 	unsigned n;
-	const taddr_t *pcs = stackdb_get(tr->stacks, stack, &n);
+	const taddr_t *ids = stackdb_get(tr->stacks, stack, &n);
 	fputc('[', out);
 	for (unsigned i = 0; i < n; i++) {
-		fprintf(out, "%s{\"pc\":\"0x%" PRIx64 "\",\"function\":null,\"file\":null,"
-			"\"line\":null,\"module\":null}", i ? "," : "", pcs[i]);
+		const struct frame *f = frametab_get(tr->frames, (uint32_t)ids[i]);
+		fprintf(out, "%s{\"pc\":\"0x%" PRIx64 "\",\"function\":", i ? "," : "", f->pc);
+		json_string(out, f->function);
+		fputs(",\"file\":", out);
+		json_string(out, f->file);
+		if (f->line)
+			fprintf(out, ",\"line\":%u,\"module\":", f->line);
+		else
+			fputs(",\"line\":null,\"module\":", out);
+		json_string(out, f->module);
+		fputc('}', out);
 	}
 	fputc(']', out);
 }
@@ -280,23 +339,72 @@ static void text_region(FILE *out, const struct placed *p)
 	fputc('\n', out);
 }
 
+/* "main (leak.c:27)", "libfoo.so+0x1234" or "0x7f001234": never a guessed name. */
+static void frame_text(FILE *out, const struct frame *f)
+{
+	if (f->function)
+		fputs(f->function, out);
+	else if (f->module)
+		fprintf(out, "%s+0x%" PRIx64, basename_of(f->module), f->rel);
+	else
+		fprintf(out, "0x%" PRIx64, f->pc);
+	if (f->file)
+		fprintf(out, " (%s:%u)", basename_of(f->file), f->line);
+}
+
 static void text_group(FILE *out, const struct trace *tr, const struct group *g, size_t nr)
 {
 	char prot[4], buf[32];
 	unsigned n;
-	const taddr_t *pcs = stackdb_get(tr->stacks, g->site->stack, &n);
+	const taddr_t *ids = stackdb_get(tr->stacks, g->site->stack, &n);
+	const struct frame *caller = caller_of(tr, g->site->stack);
 
 	prot_string(g->site->prot, prot);
 	fprintf(out, "#%zu  %s in %zu region%s: %s of %" PRIu64 " bytes, %s %s, %" PRIu64
-		" call%s\n", nr, human(g->bytes, buf), g->n, g->n == 1 ? "" : "s",
+		" call%s", nr, human(g->bytes, buf), g->n, g->n == 1 ? "" : "s",
 		site_call_name(g->site->call), g->site->size, kind_name(g->site->kind), prot,
 		g->site->calls, g->site->calls == 1 ? "" : "s");
-	for (unsigned i = 0; i < n; i++)
-		fprintf(out, "    %s 0x%" PRIx64 "\n", i ? "   " : "at", pcs[i]);
+	if (caller) {
+		fputs(", from ", out);
+		frame_text(out, caller);
+	}
+	fputc('\n', out);
+	for (unsigned i = 0; i < n; i++) {
+		const struct frame *f = frametab_get(tr->frames, (uint32_t)ids[i]);
+		fprintf(out, "    #%-2u 0x%012" PRIx64 " ", i, f->pc);
+		frame_text(out, f);
+		if (f->module && f->function)
+			fprintf(out, " in %s", basename_of(f->module));
+		fputc('\n', out);
+	}
 	for (size_t i = 0; i < g->n && i < TEXT_REGIONS_SHOWN; i++)
 		text_region(out, &g->regions[i]);
 	if (g->n > TEXT_REGIONS_SHOWN)
 		fprintf(out, "      ... and %zu more\n", g->n - TEXT_REGIONS_SHOWN);
+}
+
+/* Processes shown by name in the text header; a clone loop makes thousands. */
+#define TEXT_PROCESSES_SHOWN 4
+
+static void text_processes(FILE *out, const struct trace *tr)
+{
+	size_t n = 0;
+	for (const struct image *im = tr->images; im; im = im->next, n++) {
+		if (n < TEXT_PROCESSES_SHOWN)
+			fprintf(out, "  process %d %s (%s)\n", (int)im->pid, im->exe ? im->exe : "?",
+				image_state_name(im->state));
+	}
+	if (n > TEXT_PROCESSES_SHOWN)
+		fprintf(out, "  ... and %zu more processes\n", n - TEXT_PROCESSES_SHOWN);
+}
+
+static void text_group_line(FILE *out, const struct group *g, size_t nr)
+{
+	char prot[4], buf[32];
+	prot_string(g->site->prot, prot);
+	fprintf(out, "#%-3zu %9s in %zu region%s: %s of %" PRIu64 " bytes, %s %s\n", nr,
+		human(g->bytes, buf), g->n, g->n == 1 ? "" : "s", site_call_name(g->site->call),
+		g->site->size, kind_name(g->site->kind), prot);
 }
 
 static void write_text(FILE *out, const struct report_input *in, const struct gathered *g)
@@ -306,12 +414,23 @@ static void write_text(FILE *out, const struct report_input *in, const struct ga
 		"(%s after %.3f s)\n", g->regions, g->regions == 1 ? "" : "s",
 		human(g->bytes, buf), g->ngroups, g->ngroups == 1 ? "" : "s", in->reason,
 		in->elapsed);
-	for (const struct image *im = in->trace->images; im; im = im->next)
-		fprintf(out, "  process %d %s (%s)\n", (int)im->pid, im->exe ? im->exe : "?",
-			image_state_name(im->state));
+	text_processes(out, in->trace);
+
+	/* The program's code first; the loader's startup mappings last, one line each. */
+	size_t nr = 0, loader = 0;
 	for (size_t i = 0; i < g->ngroups; i++) {
+		if (by_loader(in->trace, g->groups[i].site->stack)) {
+			loader++;
+			continue;
+		}
 		fputc('\n', out);
-		text_group(out, in->trace, &g->groups[i], i + 1);
+		text_group(out, in->trace, &g->groups[i], ++nr);
+	}
+	if (loader)
+		fputs("\nMapped by the dynamic loader while loading libraries:\n", out);
+	for (size_t i = 0; i < g->ngroups && loader; i++) {
+		if (by_loader(in->trace, g->groups[i].site->stack))
+			text_group_line(out, &g->groups[i], ++nr);
 	}
 	if (in->verify) {
 		fprintf(out, "\nverify: %u check%s, %zu difference%s\n", in->verify->checks,
@@ -325,12 +444,47 @@ static void write_text(FILE *out, const struct report_input *in, const struct ga
 	}
 }
 
+/* A folded frame must not contain the separator ';' nor end the line early. */
+static void folded_frame(FILE *out, const struct frame *f)
+{
+	char text[512];
+	FILE *m = fmemopen(text, sizeof(text), "w");
+	if (!m)
+		return;
+	frame_text(m, f);
+	fclose(m);
+	for (char *p = text; *p; p++) {
+		if (*p == ';' || *p == '\n')
+			*p = ':';
+	}
+	fputs(text, out);
+}
+
+/* One "root;...;leaf;[mmap 40960 anon] bytes" line per group, for flame graphs. */
+static void write_folded(FILE *out, const struct report_input *in, const struct gathered *g)
+{
+	const struct trace *tr = in->trace;
+	for (size_t i = 0; i < g->ngroups; i++) {
+		const struct group *grp = &g->groups[i];
+		unsigned n;
+		const taddr_t *ids = stackdb_get(tr->stacks, grp->site->stack, &n);
+		for (unsigned k = n; k-- > 0;) {
+			folded_frame(out, frametab_get(tr->frames, (uint32_t)ids[k]));
+			fputc(';', out);
+		}
+		fprintf(out, "[%s %" PRIu64 " %s] %" PRIu64 "\n", site_call_name(grp->site->call),
+			grp->site->size, kind_name(grp->site->kind), grp->bytes);
+	}
+}
+
 void report_write(FILE *out, const struct report_input *in)
 {
 	struct gathered g;
 	gather(in, &g);
 	if (in->opt->format == FORMAT_JSON)
 		write_json(out, in, &g);
+	else if (in->opt->format == FORMAT_FOLDED)
+		write_folded(out, in, &g);
 	else
 		write_text(out, in, &g);
 	fflush(out);

@@ -30,9 +30,34 @@ static bool user_range(taddr_t addr, uint64_t len, taddr_t *end)
 	return true;
 }
 
+static bool executable_file(const struct region *r)
+{
+	return r->info.kind == KIND_FILE && (r->info.prot & PROT_EXEC);
+}
+
+/*
+ * Removes [start, end), keeping the pieces on the call when it may fail.
+ * Removing code tells the unwinder that the modules changed.
+ */
 static void remove_range(struct task *t, taddr_t start, taddr_t end, bool keep)
 {
-	aspace_unmap(t->space->model, start, end, keep ? &t->call.undo : NULL);
+	struct region_list removed = { NULL };
+	aspace_unmap(t->space->model, start, end, &removed);
+
+	struct region **tail = &removed.head;
+	for (; *tail; tail = &(*tail)->right) {
+		if (executable_file(*tail))
+			t->space->modules_gen++;
+	}
+	if (keep) {
+		/* Appended: on restore, the earliest removed copy of a page wins. */
+		struct region **end_of_undo = &t->call.undo.head;
+		while (*end_of_undo)
+			end_of_undo = &(*end_of_undo)->right;
+		*end_of_undo = removed.head;
+	} else {
+		region_list_clear(&removed);
+	}
 }
 
 static void record(struct trace *tr, struct task *t, enum map_call call, uint64_t size,
@@ -84,6 +109,8 @@ static void mmap_exit(struct trace *tr, struct task *t, taddr_t res)
 	uint8_t kind = (a[3] & MAP_ANONYMOUS) ? KIND_ANON : KIND_FILE;
 	uint8_t flags = (a[3] & MAP_GROWSDOWN) ? REGION_GROWSDOWN : 0;
 
+	if (kind == KIND_FILE && (a[2] & PROT_EXEC))
+		t->space->modules_gen++;
 	record(tr, t, CALL_MMAP, a[1], kind, a[2] & 7, flags, res, end);
 }
 

@@ -4,6 +4,8 @@
 
 #include <stdlib.h>
 
+#include "memstrace/unwind.h"
+
 void trace_init(struct trace *tr)
 {
 	*tr = (struct trace){ 0 };
@@ -13,6 +15,7 @@ void trace_init(struct trace *tr)
 	tr->images_tail = &tr->images;
 	tr->sites = sitedb_create();
 	tr->stacks = stackdb_create();
+	tr->frames = frametab_create();
 	tr->t0 = now_ns();
 }
 
@@ -25,6 +28,7 @@ void trace_finish(struct trace *tr)
 	free(tr->buckets);
 	for (struct space *s = tr->spaces, *next; s; s = next) {
 		next = s->next;
+		unwind_forget(s);
 		aspace_destroy(s->model);
 		free(s);
 	}
@@ -35,6 +39,7 @@ void trace_finish(struct trace *tr)
 	}
 	sitedb_destroy(tr->sites);
 	stackdb_destroy(tr->stacks);
+	frametab_destroy(tr->frames);
 	*tr = (struct trace){ 0 };
 }
 
@@ -156,6 +161,7 @@ static bool keep_traced(const struct region *r, void *ctx)
 static void space_end(struct space *s)
 {
 	s->ended = true;
+	unwind_forget(s);
 	if (s->report) {
 		aspace_filter(s->model, keep_traced, NULL);
 	} else {

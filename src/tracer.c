@@ -595,6 +595,7 @@ int tracer_launch(const struct options *opt, FILE *out)
 		return 1;
 
 	trace_init(&T.tr);
+	T.tr.depth = opt->depth;
 	install_signal_handlers();
 	err = spawn(&T, path);
 	if (err) {

@@ -1,8 +1,317 @@
 /* SPDX-License-Identifier: MIT */
-/* unwind: for now the call site alone, which needs no read from the tracee. */
+/* unwind: libdwfl with our own thread callbacks; libdw's conventions stop at this file. */
 #include "memstrace/unwind.h"
+
+#include <elfutils/libdwfl.h>
+#include <dwarf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+
+#define CACHED_PAGES 8
+#define MAX_DEPTH 256
+
+struct cached_page {
+	taddr_t addr; /* page address; 0 = empty */
+	uint8_t data[PAGE_SIZE_X86];
+};
+
+/* Pc -> frame id for this space, valid while its modules do not change. */
+struct pc_slot {
+	taddr_t pc;
+	uint32_t frame;
+};
+
+struct unwinder {
+	Dwfl *dwfl;
+	unsigned gen;                   /* the space's modules_gen when modules were read */
+	pid_t tid;                      /* the thread being unwound */
+	struct user_regs_struct regs;
+	struct cached_page pages[CACHED_PAGES];
+	unsigned next_page;             /* round-robin victim */
+	struct pc_slot *pcs;            /* open addressing, a power of two */
+	size_t npcs, pcs_cap;
+};
+
+/* ---- memory and registers of the stopped thread ---- */
+
+static const uint8_t *page_of(struct unwinder *u, taddr_t page)
+{
+	for (unsigned i = 0; i < CACHED_PAGES; i++) {
+		if (u->pages[i].addr == page)
+			return u->pages[i].data;
+	}
+	struct cached_page *c = &u->pages[u->next_page++ % CACHED_PAGES];
+	struct iovec local = { c->data, sizeof(c->data) };
+	struct iovec remote = { (void *)(uintptr_t)page, sizeof(c->data) };
+	if (process_vm_readv(u->tid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(c->data)) {
+		c->addr = 0;
+		return NULL;
+	}
+	c->addr = page;
+	return c->data;
+}
+
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct unwinder *u = arg;
+	uint8_t buf[sizeof(*result)];
+	(void)dwfl;
+
+	for (size_t done = 0; done < sizeof(buf);) {
+		taddr_t a = addr + done, page = PAGE_DOWN(a);
+		const uint8_t *data = page ? page_of(u, page) : NULL;
+		if (!data)
+			return false;
+		size_t n = PAGE_SIZE_X86 - (a - page);
+		if (n > sizeof(buf) - done)
+			n = sizeof(buf) - done;
+		memcpy(buf + done, data + (a - page), n);
+		done += n;
+	}
+	memcpy(result, buf, sizeof(buf));
+	return true;
+}
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct unwinder *u = arg;
+	(void)dwfl;
+	if (*thread_argp)
+		return 0;
+	*thread_argp = u;
+	return u->tid;
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	(void)dwfl;
+	(void)tid;
+	*thread_argp = arg;
+	return true;
+}
+
+/* x86_64 DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip. */
+static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
+{
+	const struct user_regs_struct *r = &((struct unwinder *)arg)->regs;
+	Dwarf_Word regs[17] = {
+		r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi, r->rbp, r->rsp,
+		r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15, r->rip,
+	};
+	return dwfl_thread_state_registers(thread, 0, 17, regs);
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+	.next_thread = next_thread,
+	.get_thread = get_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+};
+
+/*
+ * debuginfod is reached only through dwfl_standard_find_debuginfo, which
+ * asks it only when the user set DEBUGINFOD_URLS.
+ */
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+};
+
+/* ---- modules ---- */
+
+static void forget_pcs(struct unwinder *u)
+{
+	memset(u->pcs, 0, u->pcs_cap * sizeof(*u->pcs));
+	u->npcs = 0;
+}
+
+/* Re-reads the modules from /proc; unchanged ones keep their loaded debug info. */
+static bool report_modules(struct unwinder *u, pid_t tid, unsigned gen)
+{
+	dwfl_report_begin(u->dwfl);
+	int err = dwfl_linux_proc_report(u->dwfl, tid);
+	if (dwfl_report_end(u->dwfl, NULL, NULL) != 0 || err != 0)
+		return false;
+	u->gen = gen;
+	forget_pcs(u);
+	return true;
+}
+
+static struct unwinder *unwinder_create(struct space *sp, pid_t tid)
+{
+	struct unwinder *u = xcalloc(1, sizeof(*u));
+	u->pcs_cap = 1024;
+	u->pcs = xcalloc(u->pcs_cap, sizeof(*u->pcs));
+	u->dwfl = dwfl_begin(&proc_callbacks);
+	if (!u->dwfl || !report_modules(u, tid, sp->modules_gen) ||
+	    !dwfl_attach_state(u->dwfl, NULL, tid, &thread_callbacks, u)) {
+		if (u->dwfl)
+			dwfl_end(u->dwfl);
+		u->dwfl = NULL; /* unwinding is off for this space: call sites only */
+	}
+	return u;
+}
+
+void unwind_forget(struct space *sp)
+{
+	struct unwinder *u = sp->unwind;
+	if (!u)
+		return;
+	if (u->dwfl)
+		dwfl_end(u->dwfl);
+	free(u->pcs);
+	free(u);
+	sp->unwind = NULL;
+}
+
+/* ---- frames ---- */
+
+static size_t pc_hash(taddr_t pc, size_t cap)
+{
+	return (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+}
+
+static void remember_pc(struct unwinder *u, taddr_t pc, uint32_t frame);
+
+static void grow_pcs(struct unwinder *u)
+{
+	struct pc_slot *old = u->pcs;
+	size_t n = u->pcs_cap;
+	u->pcs_cap *= 2;
+	u->pcs = xcalloc(u->pcs_cap, sizeof(*u->pcs));
+	u->npcs = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (old[i].frame)
+			remember_pc(u, old[i].pc, old[i].frame);
+	}
+	free(old);
+}
+
+static void remember_pc(struct unwinder *u, taddr_t pc, uint32_t frame)
+{
+	size_t i = pc_hash(pc, u->pcs_cap);
+	while (u->pcs[i].frame && u->pcs[i].pc != pc)
+		i = (i + 1) & (u->pcs_cap - 1);
+	if (!u->pcs[i].frame)
+		u->npcs++;
+	u->pcs[i] = (struct pc_slot){ pc, frame };
+	if (u->npcs * 2 > u->pcs_cap)
+		grow_pcs(u);
+}
+
+static uint32_t known_pc(const struct unwinder *u, taddr_t pc)
+{
+	for (size_t i = pc_hash(pc, u->pcs_cap); u->pcs[i].frame; i = (i + 1) & (u->pcs_cap - 1)) {
+		if (u->pcs[i].pc == pc)
+			return u->pcs[i].frame;
+	}
+	return 0;
+}
+
+/* Names a new frame. A symbol counts only if its extent covers the address. */
+static void name_frame(struct trace *tr, uint32_t id, Dwfl_Module *mod, taddr_t addr)
+{
+	GElf_Off off;
+	GElf_Sym sym;
+	const char *function = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	if (function && off >= sym.st_size)
+		function = NULL; /* a stripped binary: the nearest symbol is not this code */
+
+	const char *file = NULL;
+	int line = 0;
+	Dwfl_Line *l = dwfl_module_getsrc(mod, addr);
+	if (l)
+		file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+	frametab_name(tr->frames, id, function, file, line > 0 ? (unsigned)line : 0);
+}
+
+/*
+ * The frame of pc. Every pc is a return address or the address after the
+ * syscall instruction, so pc - 1 lies in the calling instruction's line.
+ */
+static uint32_t frame_of(struct trace *tr, struct unwinder *u, taddr_t pc, pid_t tid,
+			 unsigned gen, bool *refreshed)
+{
+	uint32_t id = known_pc(u, pc);
+	if (id)
+		return id;
+
+	taddr_t addr = pc - 1;
+	Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, addr);
+	if (!mod && !*refreshed) {
+		/* JIT code, or a library mapped since: read the modules once more. */
+		*refreshed = true;
+		report_modules(u, tid, gen);
+		mod = dwfl_addrmodule(u->dwfl, addr);
+	}
+
+	bool fresh;
+	if (!mod) {
+		id = frametab_intern(tr->frames, NULL, pc, pc, &fresh);
+	} else {
+		Dwarf_Addr base;
+		const char *name = dwfl_module_info(mod, NULL, &base, NULL, NULL, NULL, NULL, NULL);
+		id = frametab_intern(tr->frames, name, pc - base, pc, &fresh);
+		if (fresh)
+			name_frame(tr, id, mod, addr);
+	}
+	remember_pc(u, pc, id);
+	return id;
+}
+
+struct walk {
+	taddr_t pcs[MAX_DEPTH];
+	unsigned n, max;
+};
+
+static int on_frame(Dwfl_Frame *state, void *arg)
+{
+	struct walk *w = arg;
+	Dwarf_Addr pc;
+	if (!dwfl_frame_pc(state, &pc, NULL) || pc == 0)
+		return DWARF_CB_ABORT;
+	w->pcs[w->n++] = pc;
+	return w->n < w->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+static uint32_t call_site_only(struct trace *tr, taddr_t ip)
+{
+	bool fresh;
+	uint32_t id = frametab_intern(tr->frames, NULL, ip, ip, &fresh);
+	return stackdb_intern(tr->stacks, (taddr_t[]){ id }, 1);
+}
 
 uint32_t unwind_capture(struct trace *tr, struct task *t)
 {
-	return stackdb_intern(tr->stacks, &t->call.ip, 1);
+	struct space *sp = t->space;
+	if (tr->depth == 0)
+		return call_site_only(tr, t->call.ip);
+
+	if (!sp->unwind)
+		sp->unwind = unwinder_create(sp, t->tid);
+	struct unwinder *u = sp->unwind;
+	if (!u->dwfl || ptrace(PTRACE_GETREGS, t->tid, 0L, &u->regs) < 0)
+		return call_site_only(tr, t->call.ip);
+
+	bool refreshed = false;
+	if (u->gen != sp->modules_gen)
+		refreshed = report_modules(u, t->tid, sp->modules_gen);
+
+	/* Pages are cached for one capture only: the stack changes between calls. */
+	for (unsigned i = 0; i < CACHED_PAGES; i++)
+		u->pages[i].addr = 0;
+	u->tid = t->tid;
+
+	struct walk w = { .max = tr->depth < MAX_DEPTH ? tr->depth : MAX_DEPTH };
+	/* -1 at the end of a stack is normal: keep what was walked. */
+	dwfl_getthread_frames(u->dwfl, t->tid, on_frame, &w);
+	if (w.n == 0)
+		w.pcs[w.n++] = t->call.ip;
+
+	for (unsigned i = 0; i < w.n; i++)
+		w.pcs[i] = frame_of(tr, u, w.pcs[i], t->tid, sp->modules_gen, &refreshed);
+	return stackdb_intern(tr->stacks, w.pcs, w.n);
 }

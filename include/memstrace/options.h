@@ -12,12 +12,17 @@ struct size_range {
 	uint64_t lo, hi;
 };
 
-enum report_format { FORMAT_TEXT, FORMAT_JSON };
+enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_FOLDED };
+
+/* Frames captured per call by default, and at most. */
+#define DEFAULT_STACK_DEPTH 16
+#define MAX_STACK_DEPTH 256
 
 struct options {
 	bool follow;                 /* -f */
 	bool verify;                 /* --verify */
 	enum report_format format;   /* --format */
+	unsigned depth;              /* -k: frames per call; 0 = call site only */
 	const char *output;          /* -o, or NULL for stderr */
 	struct size_range *sizes;    /* -s, any match counts; none: every size */
 	size_t nsizes;

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "memstrace/aspace.h"
+#include "memstrace/frames.h"
 #include "memstrace/site.h"
 #include "memstrace/stackdb.h"
 
@@ -25,6 +26,8 @@ struct space {
 	bool ended;
 	bool brk_known;
 	taddr_t start_brk, brk;
+	unsigned modules_gen;     /* bumped when an executable file mapping changes */
+	struct unwinder *unwind;  /* unwinding state, made at the first capture */
 };
 
 enum image_state { IMAGE_RUNNING, IMAGE_EXITED, IMAGE_EXEC };
@@ -72,7 +75,9 @@ struct trace {
 	struct space *spaces, **spaces_tail;
 	struct image *images, **images_tail;
 	struct sitedb *sites;
-	struct stackdb *stacks;
+	struct stackdb *stacks;    /* stacks as vectors of frame ids */
+	struct frametab *frames;
+	unsigned depth;            /* frames captured per call; 0: the call site only */
 	uint64_t t0;               /* when tracing began, now_ns() */
 };
 
