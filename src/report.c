@@ -239,9 +239,9 @@ static void json_region(FILE *out, const struct placed *p)
 {
 	const struct region *r = p->r;
 	fprintf(out, "{\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"start\":\"0x%" PRIx64
-		"\",\"end\":\"0x%" PRIx64 "\",\"time\":%.6f,\"space\":%d",
+		"\",\"end\":\"0x%" PRIx64 "\",\"time\":%.6f,\"space\":%d,\"as\":%u",
 		r->info.pid, r->info.tid, r->start, r->end, seconds(r->info.time_ns),
-		(int)p->space->owner);
+		(int)p->space->owner, p->space->id);
 	if (r->info.stack_of)
 		fprintf(out, ",\"stack_of\":{\"tid\":%" PRIu32 ",\"exited\":%s}", r->info.stack_of,
 			(r->info.flags & REGION_STACK_EXITED) ? "true" : "false");

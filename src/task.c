@@ -141,6 +141,7 @@ struct space *space_create(struct trace *tr, pid_t owner, bool report, struct as
 {
 	struct space *s = xcalloc(1, sizeof(*s));
 	s->model = model ? model : aspace_create();
+	s->id = ++tr->nspaces;
 	s->owner = owner;
 	s->report = report;
 	*tr->spaces_tail = s;

@@ -19,6 +19,7 @@
 struct space {
 	struct aspace *model;
 	struct space *next;   /* every space, in creation order */
+	unsigned id;          /* numbers the spaces of a trace, from 1 */
 	pid_t owner;          /* the process that made it, by exec or fork */
 	int users;            /* tasks attached */
 	int running;          /* users that have not reached their exit stop */
@@ -73,6 +74,7 @@ struct trace {
 	struct task **buckets;     /* tasks by tid; a power of two */
 	size_t nbuckets, ntasks;
 	struct space *spaces, **spaces_tail;
+	unsigned nspaces;
 	struct image *images, **images_tail;
 	struct sitedb *sites;
 	struct stackdb *stacks;    /* stacks as vectors of frame ids */

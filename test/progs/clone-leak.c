@@ -6,7 +6,7 @@
  *
  * Usage: clone-leak [ITERATIONS [DELAY_MS]]   (default 5 iterations, no delay)
  */
-#define _GNU_SOURCE
+#define _GNU_SOURCE 1
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
  *        xx    NOREPLACE 5..6: EEXIST, page 6 stays free
  *     RRRR S   NOREPLACE 7:    S
  */
-#define _GNU_SOURCE
+#define _GNU_SOURCE 1
 #include <errno.h>
 #include <sys/mman.h>
 

@@ -10,7 +10,7 @@
  *   AAAA BBBB CCCCC DDEE FFF GG    mmap each, in a free area
  *   1AAA BB22 CC3CC D4444444 55    MAP_FIXED F1..F5
  */
-#define _GNU_SOURCE
+#define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <sys/mman.h>
 

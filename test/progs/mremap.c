@@ -17,7 +17,7 @@
  *                                   ssss                      S (2 pages) -> 4 pages onto T
  *                                                   xxxxxx    X+Y (merged) -> 6 pages at 50
  */
-#define _GNU_SOURCE
+#define _GNU_SOURCE 1
 #include <errno.h>
 #include <sys/mman.h>
 
@@ -69,8 +69,9 @@ int main(void)
 	((char *)d)[0] = 'D';
 
 	/* The two moves whose destination the kernel picks come first, while
-	 * the reservation has no hole they could land in. */
-	char *n = mremap(d, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP); int line_n = __LINE__;
+	 * the reservation has no hole they could land in. Since Linux 6.x,
+	 * DONTUNMAP reads new_address as a hint: pass NULL, not garbage. */
+	char *n = mremap(d, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL); int line_n = __LINE__;
 	if (n == MAP_FAILED || n == d || n[0] != 'D')
 		truth_die("mremap DONTUNMAP: got %p: %m", n);
 	char *m = mremap(a, 4 * PAGE, 8 * PAGE, MREMAP_MAYMOVE); int line_m = __LINE__;

@@ -7,7 +7,7 @@
  *   AAAAAAAAAA   mmap 10 pages
  *   .AA.AA.AA.   munmap pages 0, 9, 3 and 6
  */
-#define _GNU_SOURCE
+#define _GNU_SOURCE 1
 #include <sys/mman.h>
 
 #include "truth.h"

@@ -11,7 +11,7 @@
  *   A         D   E    munmap c with length PAGE + 1: pages c, d
  *   A         D   E    munmap 4 and 1..9 again: already unmapped, no change
  */
-#define _GNU_SOURCE
+#define _GNU_SOURCE 1
 #include <sys/mman.h>
 
 #include "truth.h"

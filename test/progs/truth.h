@@ -31,7 +31,7 @@
 #define MEMSTRACE_TEST_TRUTH_H
 
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE
+#define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <fcntl.h>
@@ -237,9 +237,14 @@ static inline void truth_check(void)
 		mine++;
 		if (f->covered == want)
 			continue;
-		fprintf(stderr, "%s[%d]: truth does not hold: %s 0x%lx-0x%lx (line %d): %lu of %lu bytes mapped\n",
-			program_invocation_short_name, (int)self, f->mapped ? "region" : "unmapped",
-			f->start, f->end, f->line, f->covered, f->end - f->start);
+		if (f->mapped)
+			fprintf(stderr, "%s[%d]: truth does not hold: region 0x%lx-0x%lx of line %d: only %lu of %lu bytes mapped\n",
+				program_invocation_short_name, (int)self, f->start, f->end, f->line,
+				f->covered, f->end - f->start);
+		else
+			fprintf(stderr, "%s[%d]: truth does not hold: unmapped 0x%lx-0x%lx: %lu of %lu bytes mapped\n",
+				program_invocation_short_name, (int)self, f->start, f->end,
+				f->covered, f->end - f->start);
 		bad++;
 	}
 	if (bad)
