@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	int code = tracer_launch(&opt, out);
+	int code = opt.npids ? tracer_attach(&opt, out) : tracer_launch(&opt, out);
 
 	if (out != stderr && fclose(out) != 0) {
 		warnx_("cannot write '%s': %s", opt.output, strerror(errno));

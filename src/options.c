@@ -13,9 +13,13 @@
 
 static const char usage_text[] =
 	"Usage: memstrace [OPTIONS] PROGRAM [ARGS...]\n"
-	"Run PROGRAM under ptrace and report the memory it mapped and never unmapped,\n"
-	"grouped by size and call site.\n"
+	"       memstrace [OPTIONS] -p PID [-p PID...]\n"
+	"Trace a program, or attach to running processes, and report the memory\n"
+	"mapped and never unmapped, grouped by size and call stack.\n"
 	"\n"
+	"  -p, --attach=PID       attach to every thread of PID (repeatable, or\n"
+	"                         comma-separated); SIGINT, SIGTERM or SIGHUP\n"
+	"                         detaches, reports, and leaves the process running\n"
 	"  -f, --follow-forks     also report child processes (fork, vfork, clone\n"
 	"                         without CLONE_VM); threads are always traced\n"
 	"  -o, --output=FILE      write the report to FILE instead of stderr\n"
@@ -26,13 +30,15 @@ static const char usage_text[] =
 	"                         0 turns stacks off: groups by call site\n"
 	"      --format=FORMAT    report format: text (default), json, or folded\n"
 	"                         (one 'frame;frame;... bytes' line per group)\n"
+	"  -i, --interval=SECONDS also report every SECONDS while tracing; SIGUSR1\n"
+	"                         asks for a report at any time\n"
 	"      --verify           compare the model with /proc/PID/maps at each\n"
-	"                         process exit and list every difference\n"
+	"                         report and process exit; list every difference\n"
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show the version and exit\n"
 	"\n"
-	"Exit status: the program's, or 128+N if signal N killed it; 2 for usage\n"
-	"errors, 1 for other failures.\n";
+	"Exit status: the program's, or 128+N if signal N killed it; 0 after a clean\n"
+	"detach; 2 for usage errors, 1 for other failures.\n";
 
 /* Parses a number with an optional K/M/G suffix; *end gets what follows. */
 static bool parse_size(const char *s, const char **end, uint64_t *out)
@@ -104,6 +110,39 @@ static bool parse_depth(const char *arg, unsigned *depth)
 	return true;
 }
 
+static bool add_pids(struct options *opt, const char *arg)
+{
+	char *copy = xstrdup(arg), *save = NULL;
+	bool ok = *arg != '\0';
+	for (char *tok = strtok_r(copy, ",", &save); ok && tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		errno = 0;
+		long pid = strtol(tok, &end, 10);
+		ok = isdigit((unsigned char)*tok) && !*end && !errno && pid > 0 && pid <= INT32_MAX;
+		if (ok) {
+			opt->pids = xrealloc(opt->pids, (opt->npids + 1) * sizeof(*opt->pids));
+			opt->pids[opt->npids++] = (int)pid;
+		}
+	}
+	free(copy);
+	if (!ok)
+		warnx_("bad pid '%s': expected a process id, or several separated by commas", arg);
+	return ok;
+}
+
+static bool parse_interval(const char *arg, double *secs)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (!isdigit((unsigned char)*arg) || *end || errno || !(v >= 0.001) || v > 86400 * 365) {
+		warnx_("bad interval '%s': expected seconds, such as 10 or 0.5", arg);
+		return false;
+	}
+	*secs = v;
+	return true;
+}
+
 static bool parse_format(const char *arg, enum report_format *format)
 {
 	static const char *const names[] = { "text", "json", "folded" };
@@ -120,7 +159,9 @@ static bool parse_format(const char *arg, enum report_format *format)
 enum { OPT_FORMAT = 256, OPT_VERIFY };
 
 static const struct option long_options[] = {
+	{ "attach", required_argument, NULL, 'p' },
 	{ "follow-forks", no_argument, NULL, 'f' },
+	{ "interval", required_argument, NULL, 'i' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "size", required_argument, NULL, 's' },
 	{ "stack-depth", required_argument, NULL, 'k' },
@@ -175,7 +216,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *opt)
 	optind = 0; /* 0, not 1: glibc then also forgets a half-read option group */
 
 	int c;
-	while ((c = getopt_long(argc, argv, "+:fo:s:k:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:fo:s:k:i:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'f': opt->follow = true; break;
 		case 'o': opt->output = optarg; break;
@@ -185,6 +226,14 @@ enum parse_result options_parse(int argc, char **argv, struct options *opt)
 			break;
 		case 'k':
 			if (!parse_depth(optarg, &opt->depth))
+				return PARSE_USAGE_ERROR;
+			break;
+		case 'p':
+			if (!add_pids(opt, optarg))
+				return PARSE_USAGE_ERROR;
+			break;
+		case 'i':
+			if (!parse_interval(optarg, &opt->interval))
 				return PARSE_USAGE_ERROR;
 			break;
 		case OPT_FORMAT:
@@ -201,8 +250,14 @@ enum parse_result options_parse(int argc, char **argv, struct options *opt)
 			return unknown_option(argv, optopt);
 		}
 	}
+	if (opt->npids && optind < argc) {
+		warnx_("give a program to run or -p PID, not both (try 'memstrace --help')");
+		return PARSE_USAGE_ERROR;
+	}
+	if (opt->npids)
+		return PARSE_RUN;
 	if (optind >= argc) {
-		warnx_("no program to run (try 'memstrace --help')");
+		warnx_("no program to run and no -p PID (try 'memstrace --help')");
 		return PARSE_USAGE_ERROR;
 	}
 	opt->argv = argv + optind;
@@ -212,6 +267,9 @@ enum parse_result options_parse(int argc, char **argv, struct options *opt)
 void options_finish(struct options *opt)
 {
 	free(opt->sizes);
+	free(opt->pids);
 	opt->sizes = NULL;
 	opt->nsizes = 0;
+	opt->pids = NULL;
+	opt->npids = 0;
 }

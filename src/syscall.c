@@ -168,10 +168,45 @@ static bool brk_enter(struct task *t)
 	return true;
 }
 
+/* The end of the heap's pages, from the model: for a break we never saw move. */
+static taddr_t heap_end(const struct space *sp)
+{
+	taddr_t end = PAGE_UP(sp->start_brk);
+	for (struct region *r = aspace_find(sp->model, end); r && r->start == end;
+	     r = aspace_find(sp->model, end))
+		end = r->end;
+	return end;
+}
+
+/*
+ * Attach mode: the first brk call after the attach. The old break is known
+ * only to the page, from the heap's extent; the increment is counted from it.
+ */
+static void brk_exit_unknown(struct trace *tr, struct task *t, taddr_t res)
+{
+	struct space *sp = t->space;
+	taddr_t req = t->call.args[0], old_end = heap_end(sp);
+
+	if (res == req && req != 0) {
+		if (PAGE_UP(res) > old_end)
+			record(tr, t, CALL_BRK, PAGE_UP(res) - old_end, KIND_HEAP,
+			       PROT_READ | PROT_WRITE, 0, old_end, PAGE_UP(res));
+		else if (PAGE_UP(res) < old_end)
+			aspace_unmap(sp->model, PAGE_UP(res), old_end, NULL);
+	}
+	sp->brk = res;
+	sp->brk_known = true;
+}
+
 static void brk_exit(struct trace *tr, struct task *t, taddr_t res)
 {
 	struct space *sp = t->space;
 	taddr_t req = t->call.args[0];
+
+	if (!sp->brk_known) {
+		brk_exit_unknown(tr, t, res);
+		return;
+	}
 
 	/* The raw syscall returns the new break, or the old one on failure. */
 	if (res != req || req == 0) {

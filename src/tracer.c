@@ -20,32 +20,49 @@
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "memstrace/attach.h"
 #include "memstrace/procmaps.h"
 #include "memstrace/report.h"
 #include "memstrace/syscall.h"
 #include "memstrace/task.h"
 #include "memstrace/verify.h"
 
-#define PTRACE_OPTIONS                                                                   \
+#define PTRACE_OPTIONS_COMMON                                                            \
 	(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |               \
-	 PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |                \
+	 PTRACE_O_TRACECLONE)
+/*
+ * A program we start runs under our seccomp filter, and so must every child
+ * it makes (an untraced RET_TRACE is ENOSYS): follow all, and take them down
+ * with us. A process we attach to must survive us: no EXITKILL, and children
+ * only with -f.
+ */
+#define PTRACE_OPTIONS_LAUNCH                                                            \
+	(PTRACE_OPTIONS_COMMON | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |              \
 	 PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)
+#define PTRACE_OPTIONS_ATTACH_FORKS (PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
 
 struct tracer {
 	struct trace tr;
 	const struct options *opt;
 	struct verify_log verify;
+	FILE *out;
+	bool attach;           /* -p: no seccomp filter, every syscall stops twice */
+	bool holding;          /* tasks are kept stopped as they stop, see resume() */
 	pid_t root;            /* the program we started */
 	int root_status;       /* its wait status, once it is gone */
 	bool root_gone;
 	bool exec_seen;        /* the program image is running (not our fork any more) */
 	int exec_error_fd;     /* the child writes execv's errno here if it fails */
+	uint64_t next_interval_ns; /* -i: when the next report is due; 0: never */
 };
 
 /* The program we started, for the signal handler to pass signals on to. */
 static volatile pid_t signal_target;
+/* Set by signal handlers, read by the event loop. */
+static volatile sig_atomic_t stop_requested, report_requested;
 
 /* ---- starting the program ---- */
 
@@ -169,7 +186,7 @@ static int spawn(struct tracer *T, const char *path)
 
 	int status;
 	if (waitpid(pid, &status, WSTOPPED) != pid || !WIFSTOPPED(status) ||
-	    ptrace(PTRACE_SEIZE, pid, 0L, (long)PTRACE_OPTIONS) < 0) {
+	    ptrace(PTRACE_SEIZE, pid, 0L, (long)PTRACE_OPTIONS_LAUNCH) < 0) {
 		int err = errno ? -errno : -ECHILD;
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -193,6 +210,25 @@ static void restart(pid_t tid, enum __ptrace_request req, int sig)
 {
 	if (ptrace(req, tid, 0L, (long)sig) < 0 && errno != ESRCH)
 		warnx_("ptrace restart of %d: %s", (int)tid, strerror(errno));
+}
+
+/*
+ * Restarts t after a stop, or keeps it stopped while the tracer is holding
+ * every task (a report, a detach); the restart is then done on release.
+ * PTRACE_CONT means "until the next stop we need": without a seccomp filter
+ * that is the next syscall.
+ */
+static void resume(struct tracer *T, struct task *t, enum __ptrace_request req, int sig)
+{
+	if (req == PTRACE_CONT && T->attach)
+		req = PTRACE_SYSCALL;
+	if (T->holding) {
+		t->held = true;
+		t->held_req = req;
+		t->held_sig = sig;
+		return;
+	}
+	restart(t->tid, req, sig);
 }
 
 /* ---- address spaces from /proc ---- */
@@ -266,17 +302,48 @@ static void on_seccomp(struct tracer *T, struct task *t)
 		need_exit = syscall_enter(&T->tr, t, (int)info.seccomp.nr, args,
 					  info.instruction_pointer);
 	}
-	restart(t->tid, need_exit ? PTRACE_SYSCALL : PTRACE_CONT, 0);
+	/* While holding, a decoded call goes on to its exit: the model is ahead of it. */
+	if (need_exit || T->holding)
+		restart(t->tid, PTRACE_SYSCALL, 0);
+	else
+		resume(T, t, PTRACE_CONT, 0);
 }
 
+static bool decoded(int nr)
+{
+	for (const int *p = syscall_traced; *p >= 0; p++) {
+		if (*p == nr)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Attach mode stops at every syscall's entry and exit: for the ones we do
+ * not decode, learning the number is all the work there is.
+ */
 static void on_syscall_stop(struct tracer *T, struct task *t)
 {
 	struct __ptrace_syscall_info info;
 
-	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (long)sizeof(info), &info) > 0 &&
-	    info.op == PTRACE_SYSCALL_INFO_EXIT)
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (long)sizeof(info), &info) <= 0) {
+		resume(T, t, PTRACE_CONT, 0);
+		return;
+	}
+	if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
 		syscall_exit(&T->tr, t, info.exit.rval, info.exit.is_error);
-	restart(t->tid, PTRACE_CONT, 0);
+	} else if (info.op == PTRACE_SYSCALL_INFO_ENTRY && T->attach &&
+		   info.arch == AUDIT_ARCH_X86_64 && decoded((int)info.entry.nr)) {
+		uint64_t args[6];
+		for (int i = 0; i < 6; i++)
+			args[i] = info.entry.args[i];
+		syscall_enter(&T->tr, t, (int)info.entry.nr, args, info.instruction_pointer);
+		if (T->holding) {
+			restart(t->tid, PTRACE_SYSCALL, 0);
+			return;
+		}
+	}
+	resume(T, t, PTRACE_CONT, 0);
 }
 
 /* What clone(), clone3(), fork() or vfork() asked for. */
@@ -342,20 +409,34 @@ static void mark_stack_exited(struct task *t)
 	t->stack_addr = 0;
 }
 
-/* A new child's first stop: fork children learn what the kernel left out of the copy. */
-static void start_child(struct task *c)
+static void reconcile_space(struct space *sp, pid_t tid)
 {
-	if (c->space && c->space->owner == c->tid && c->space->users == 1) {
-		struct mapping *maps;
-		long n = procmaps_read(c->tid, &maps);
-		if (n >= 0) {
-			verify_reconcile(c->space->model, maps, (size_t)n);
-			free(maps);
-		}
+	struct mapping *maps;
+	long n = procmaps_read(tid, &maps);
+	if (n >= 0) {
+		verify_reconcile(sp->model, maps, (size_t)n);
+		free(maps);
 	}
+}
+
+/*
+ * A new task's first stop. A fork child learns what the kernel left out of
+ * the copy (MADV_DONTFORK). An attached process's unfollowed child is let go.
+ */
+static void start_child(struct tracer *T, struct task *c)
+{
 	c->startup = false;
 	c->parked = false;
-	restart(c->tid, PTRACE_CONT, 0);
+	if (T->attach && c->proc && !c->proc->followed) {
+		ptrace(PTRACE_DETACH, c->tid, 0L, 0L);
+		task_remove(&T->tr, c);
+		return;
+	}
+	if (c->space && c->space->owner == c->tid && c->space->users == 1 && c->space->copied) {
+		reconcile_space(c->space, c->tid);
+		c->space->copied = false;
+	}
+	resume(T, c, PTRACE_CONT, 0);
 }
 
 static void on_new_child(struct tracer *T, struct task *t, unsigned event)
@@ -365,7 +446,7 @@ static void on_new_child(struct tracer *T, struct task *t, unsigned event)
 
 	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0L, &msg) < 0 ||
 	    !read_clone_request(t->tid, event, &req)) {
-		restart(t->tid, PTRACE_CONT, 0);
+		resume(T, t, PTRACE_CONT, 0);
 		return;
 	}
 	pid_t tid = (pid_t)msg;
@@ -395,12 +476,13 @@ static void on_new_child(struct tracer *T, struct task *t, unsigned event)
 		sp->brk_known = t->space->brk_known;
 		sp->brk = t->space->brk;
 		sp->start_brk = t->space->start_brk;
+		sp->copied = true;
 		task_set_space(&T->tr, c, sp);
 	}
 
 	if (parked)
-		start_child(c);
-	restart(t->tid, PTRACE_CONT, 0);
+		start_child(T, c);
+	resume(T, t, PTRACE_CONT, 0);
 }
 
 static void on_exec(struct tracer *T, struct task *t)
@@ -436,7 +518,7 @@ static void on_exec(struct tracer *T, struct task *t)
 	task_set_space(&T->tr, t, space_from_proc(T, pid, proc->followed));
 	if (pid == T->root)
 		T->exec_seen = true;
-	restart(pid, PTRACE_CONT, 0);
+	resume(T, t, PTRACE_CONT, 0);
 }
 
 /*
@@ -453,7 +535,7 @@ static void on_exit_stop(struct tracer *T, struct task *t)
 			verify_space(T, t);
 	}
 	t->at_exit = true;
-	restart(t->tid, PTRACE_CONT, 0);
+	resume(T, t, PTRACE_CONT, 0);
 }
 
 static void on_death(struct tracer *T, struct task *t, int status)
@@ -493,7 +575,7 @@ static void on_stop(struct tracer *T, pid_t pid, int status)
 			return;
 		}
 		if (event == PTRACE_EVENT_STOP) {
-			start_child(t);
+			start_child(T, t);
 			return;
 		}
 		t->startup = false;
@@ -520,16 +602,215 @@ static void on_stop(struct tracer *T, pid_t pid, int status)
 		break;
 	case PTRACE_EVENT_STOP:
 		/* A group-stop: LISTEN keeps it stopped until SIGCONT, as job control expects. */
-		restart(pid, is_stop_signal(sig) ? PTRACE_LISTEN : PTRACE_CONT, 0);
+		resume(T, t, is_stop_signal(sig) ? PTRACE_LISTEN : PTRACE_CONT, 0);
 		break;
 	case 0:
-		restart(pid, PTRACE_CONT, sig); /* signal-delivery-stop: pass it on */
+		resume(T, t, PTRACE_CONT, sig); /* signal-delivery-stop: pass it on */
 		break;
 	default:
-		restart(pid, PTRACE_CONT, 0);
+		resume(T, t, PTRACE_CONT, 0);
 		break;
 	}
 }
+
+/* ---- signals to memstrace ---- */
+
+/*
+ * Handlers only set flags; they are installed without SA_RESTART so that
+ * wait4 returns EINTR. A signal that lands between the loop's look at the
+ * flags and its wait4 would wait for the next tracee event, which on an idle
+ * process may never come: alarm(1) then wakes wait4 a second later.
+ */
+static void on_wake(int sig)
+{
+	(void)sig;
+}
+
+static void on_report_signal(int sig)
+{
+	(void)sig;
+	report_requested = 1;
+	alarm(1);
+}
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	alarm(1);
+}
+
+/*
+ * Launch mode: a terminal's ^C reaches the whole process group, the program
+ * included. A signal sent to memstrace alone (kill, timeout) is passed on to
+ * the program, so that it ends the way it would untraced and we report.
+ */
+static void on_forward_signal(int sig, siginfo_t *info, void *uctx)
+{
+	(void)uctx;
+	if (info->si_code != SI_KERNEL && signal_target > 0)
+		kill(signal_target, sig);
+}
+
+static void handle(int sig, void (*fn)(int))
+{
+	struct sigaction sa = { .sa_handler = fn };
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+static void install_signal_handlers(bool attach)
+{
+	static const int terminating[] = { SIGINT, SIGTERM, SIGHUP };
+	for (size_t i = 0; i < ARRAY_SIZE(terminating); i++) {
+		if (attach) {
+			handle(terminating[i], on_stop_signal);
+		} else {
+			struct sigaction sa = { .sa_sigaction = on_forward_signal,
+						.sa_flags = SA_SIGINFO };
+			sigemptyset(&sa.sa_mask);
+			sigaction(terminating[i], &sa, NULL);
+		}
+	}
+	handle(SIGUSR1, on_report_signal);
+	handle(SIGALRM, on_wake);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* -i: a periodic timer whose only job is to wake wait4; the loop reads the clock. */
+static void start_interval_timer(struct tracer *T)
+{
+	double secs = T->opt->interval;
+	if (secs <= 0)
+		return;
+	timer_t timer;
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM };
+	uint64_t ns = (uint64_t)(secs * 1e9);
+	struct itimerspec spec = {
+		.it_interval = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) },
+		.it_value = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) },
+	};
+	if (timer_create(CLOCK_MONOTONIC, &ev, &timer) == 0)
+		timer_settime(timer, 0, &spec, NULL);
+	T->next_interval_ns = now_ns() + ns;
+}
+
+/* ---- holding every task: reports while tracing, and detach ---- */
+
+static bool all_held(struct tracer *T)
+{
+	struct trace *tr = &T->tr;
+	for (size_t i = 0; i < tr->nbuckets; i++) {
+		for (struct task *t = tr->buckets[i]; t; t = t->hash_next) {
+			if (!t->held && !t->parked)
+				return false;
+		}
+	}
+	return true;
+}
+
+static void interrupt_task(struct task *t, void *ctx)
+{
+	(void)ctx;
+	if (!t->held && !t->parked)
+		ptrace(PTRACE_INTERRUPT, t->tid, 0L, 0L);
+}
+
+static void dispatch(struct tracer *T, pid_t pid, int status);
+
+/* Waits until every task is stopped and kept stopped. Returns false if none is left. */
+static bool hold_all(struct tracer *T)
+{
+	T->holding = true;
+	trace_foreach_task(&T->tr, interrupt_task, NULL);
+	while (T->tr.ntasks > 0 && !all_held(T)) {
+		int status;
+		pid_t pid = wait4(-1, &status, __WALL, NULL);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			break;
+		dispatch(T, pid, status);
+	}
+	return T->tr.ntasks > 0;
+}
+
+static void release_task(struct task *t, void *ctx)
+{
+	(void)ctx;
+	if (!t->held)
+		return;
+	t->held = false;
+	restart(t->tid, (enum __ptrace_request)t->held_req, t->held_sig);
+}
+
+static void release_all(struct tracer *T)
+{
+	T->holding = false;
+	trace_foreach_task(&T->tr, release_task, NULL);
+}
+
+/*
+ * Leaves every task as it would be untraced: a signal it was about to get
+ * is delivered, a group-stopped one stays stopped, a syscall it was in goes on.
+ */
+static void detach_task(struct task *t, void *ctx)
+{
+	(void)ctx;
+	if (ptrace(PTRACE_DETACH, t->tid, 0L, (long)(t->held ? t->held_sig : 0)) < 0 &&
+	    errno != ESRCH)
+		warnx_("cannot detach from %d: %s", (int)t->tid, strerror(errno));
+}
+
+/* ---- reports ---- */
+
+struct live_space_ctx {
+	struct tracer *T;
+	struct space **seen;
+	size_t nseen;
+};
+
+/* Every live space is checked once, through one of its tasks that is not exiting. */
+static void verify_live_task(struct task *t, void *ctx)
+{
+	struct live_space_ctx *c = ctx;
+	if (!t->space || t->at_exit || t->parked || !t->space->report)
+		return;
+	for (size_t i = 0; i < c->nseen; i++) {
+		if (c->seen[i] == t->space)
+			return;
+	}
+	c->seen = xrealloc(c->seen, (c->nseen + 1) * sizeof(*c->seen));
+	c->seen[c->nseen++] = t->space;
+	verify_space(c->T, t);
+}
+
+static void write_report(struct tracer *T, const char *reason, bool live)
+{
+	if (live && T->opt->verify) {
+		struct live_space_ctx c = { .T = T };
+		trace_foreach_task(&T->tr, verify_live_task, &c);
+		free(c.seen);
+	}
+	struct report_input in = {
+		.trace = &T->tr,
+		.opt = T->opt,
+		.verify = T->opt->verify ? &T->verify : NULL,
+		.reason = reason,
+		.elapsed = (double)(now_ns() - T->tr.t0) / 1e9,
+	};
+	report_write(T->out, &in);
+}
+
+/* A report while tracing: every task stopped, so that the model is the kernel's. */
+static void report_now(struct tracer *T, const char *reason)
+{
+	if (hold_all(T))
+		write_report(T, reason, true);
+	release_all(T);
+}
+
+/* ---- the loop ---- */
 
 static void dispatch(struct tracer *T, pid_t pid, int status)
 {
@@ -542,28 +823,36 @@ static void dispatch(struct tracer *T, pid_t pid, int status)
 	}
 }
 
-/* ---- signals to memstrace ---- */
-
-/*
- * A terminal's ^C reaches the whole process group, the program included.
- * A signal sent to memstrace alone (kill, timeout) is passed on to the
- * program, so that it ends the way it would untraced and we report.
- */
-static void on_terminate(int sig, siginfo_t *info, void *uctx)
+static void handle_requests(struct tracer *T)
 {
-	(void)uctx;
-	if (info->si_code != SI_KERNEL && signal_target > 0)
-		kill(signal_target, sig);
+	if (report_requested) {
+		report_requested = 0;
+		report_now(T, "signal");
+	}
+	if (T->next_interval_ns && now_ns() >= T->next_interval_ns) {
+		uint64_t step = (uint64_t)(T->opt->interval * 1e9);
+		while (T->next_interval_ns <= now_ns())
+			T->next_interval_ns += step;
+		report_now(T, "interval");
+	}
 }
 
-static void install_signal_handlers(void)
+/* Runs until no task is left, or (attach mode) until asked to stop. */
+static void run(struct tracer *T)
 {
-	struct sigaction sa = { .sa_sigaction = on_terminate, .sa_flags = SA_SIGINFO };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	while (T->tr.ntasks > 0) {
+		if (T->attach && stop_requested)
+			return;
+		handle_requests(T);
+		int status;
+		pid_t pid = wait4(-1, &status, __WALL, NULL);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* ECHILD: nothing left to wait for */
+		}
+		dispatch(T, pid, status);
+	}
 }
 
 static int exit_status_of(int status)
@@ -586,55 +875,128 @@ static int report_exec_failure(struct tracer *T, const char *path)
 	return exit_status_of(T->root_status);
 }
 
+static void tracer_init(struct tracer *T, const struct options *opt, FILE *out)
+{
+	*T = (struct tracer){ .opt = opt, .out = out, .exec_error_fd = -1 };
+	trace_init(&T->tr);
+	T->tr.depth = opt->depth;
+}
+
+static void tracer_finish(struct tracer *T)
+{
+	if (T->exec_error_fd >= 0)
+		close(T->exec_error_fd);
+	verify_log_finish(&T->verify);
+	trace_finish(&T->tr);
+}
+
 int tracer_launch(const struct options *opt, FILE *out)
 {
-	struct tracer T = { .opt = opt, .exec_error_fd = -1 };
+	struct tracer T;
 	char *path;
-	int err = tracer_resolve_program(opt->argv[0], &path);
-	if (err)
+	if (tracer_resolve_program(opt->argv[0], &path))
 		return 1;
 
-	trace_init(&T.tr);
-	T.tr.depth = opt->depth;
-	install_signal_handlers();
-	err = spawn(&T, path);
+	tracer_init(&T, opt, out);
+	install_signal_handlers(false);
+	int err = spawn(&T, path);
 	if (err) {
 		warnx_("cannot trace '%s': %s", path, strerror(-err));
 		free(path);
-		trace_finish(&T.tr);
+		tracer_finish(&T);
 		return 1;
 	}
 	signal_target = T.root;
-
-	while (T.tr.ntasks > 0) {
-		int status;
-		pid_t pid = wait4(-1, &status, __WALL, NULL);
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
-			break; /* ECHILD: nothing left to wait for */
-		}
-		dispatch(&T, pid, status);
-	}
+	start_interval_timer(&T);
+	run(&T);
 	signal_target = 0;
 
 	int code;
 	if (!T.exec_seen) {
 		code = report_exec_failure(&T, path);
 	} else {
-		struct report_input in = {
-			.trace = &T.tr,
-			.opt = opt,
-			.verify = opt->verify ? &T.verify : NULL,
-			.reason = "exit",
-			.elapsed = (double)(now_ns() - T.tr.t0) / 1e9,
-		};
-		report_write(out, &in);
+		write_report(&T, "exit", false);
 		code = T.root_gone ? exit_status_of(T.root_status) : 1;
 	}
-	close(T.exec_error_fd);
-	verify_log_finish(&T.verify);
-	trace_finish(&T.tr);
 	free(path);
+	tracer_finish(&T);
 	return code;
+}
+
+/* Takes hold of one process: its proc, image, space, and every thread. */
+static int attach_one(struct tracer *T, pid_t tgid)
+{
+	unsigned long options = PTRACE_OPTIONS_COMMON |
+				(T->opt->follow ? PTRACE_OPTIONS_ATTACH_FORKS : 0);
+	struct proc *proc = proc_create(tgid, true);
+	char *exe = read_exe(tgid);
+	proc->image = image_add(&T->tr, tgid, exe);
+	free(exe);
+
+	/* Filled from /proc once every thread is stopped; until then it is empty. */
+	struct space *sp = space_create(&T->tr, tgid, true, NULL);
+	seed_brk(sp, tgid);
+	sp->brk_known = false; /* the break moved since exec; the next brk call tells */
+	sp->copied = true;
+	int err = attach_seize(&T->tr, tgid, options, proc, sp);
+	if (proc->threads == 0)
+		free(proc); /* no thread joined it: the process was gone */
+	return err;
+}
+
+static void seed_attached(struct task *t, void *ctx)
+{
+	(void)ctx;
+	if (t->space && t->space->copied && !t->at_exit) {
+		reconcile_space(t->space, t->tid);
+		t->space->copied = false;
+	}
+}
+
+int tracer_attach(const struct options *opt, FILE *out)
+{
+	/* Every pid is checked before any is touched. */
+	pid_t *tgids = xcalloc(opt->npids, sizeof(*tgids));
+	for (size_t i = 0; i < opt->npids; i++) {
+		tgids[i] = attach_check(opt->pids[i]);
+		if (tgids[i] < 0) {
+			free(tgids);
+			return 1;
+		}
+	}
+
+	struct tracer T;
+	tracer_init(&T, opt, out);
+	T.attach = true;
+	install_signal_handlers(true);
+
+	/* Seize and stop every thread; the model is read while nothing runs. */
+	T.holding = true;
+	for (size_t i = 0; i < opt->npids; i++) {
+		if (task_find(&T.tr, tgids[i]))
+			continue; /* named twice */
+		if (attach_one(&T, tgids[i]) < 0) {
+			/* Nothing was stopped for long: the kernel lets go as we exit. */
+			free(tgids);
+			tracer_finish(&T);
+			return 1;
+		}
+	}
+	free(tgids);
+	hold_all(&T);
+	trace_foreach_task(&T.tr, seed_attached, NULL);
+	release_all(&T);
+
+	start_interval_timer(&T);
+	run(&T);
+
+	if (T.tr.ntasks > 0) {
+		hold_all(&T);
+		write_report(&T, "detach", true);
+		trace_foreach_task(&T.tr, detach_task, NULL);
+	} else {
+		write_report(&T, "exit", false);
+	}
+	tracer_finish(&T);
+	return 0;
 }

@@ -26,7 +26,10 @@ struct options {
 	const char *output;          /* -o, or NULL for stderr */
 	struct size_range *sizes;    /* -s, any match counts; none: every size */
 	size_t nsizes;
-	char **argv;                 /* the program and its arguments */
+	char **argv;                 /* the program and its arguments, or NULL with -p */
+	int *pids;                   /* -p */
+	size_t npids;
+	double interval;             /* -i: seconds between reports; 0: none */
 };
 
 /* What options_parse() asks the caller to do. */

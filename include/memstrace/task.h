@@ -25,6 +25,7 @@ struct space {
 	int running;          /* users that have not reached their exit stop */
 	bool report;          /* its regions are reported (the owner is followed) */
 	bool ended;
+	bool copied;          /* a fork's copy, not yet checked against the child's maps */
 	bool brk_known;
 	taddr_t start_brk, brk;
 	unsigned modules_gen;     /* bumped when an executable file mapping changes */
@@ -68,6 +69,9 @@ struct task {
 	bool startup;        /* its first stop has not been seen */
 	bool parked;         /* stopped before its creator's event named it */
 	bool at_exit;        /* reported PTRACE_EVENT_EXIT */
+	bool held;           /* kept stopped while a report is taken or to detach */
+	int held_req;        /* the restart it was about to get: PTRACE_CONT, ... */
+	int held_sig;        /* and the signal that restart passes on */
 };
 
 struct trace {

@@ -20,6 +20,14 @@
 int tracer_launch(const struct options *opt, FILE *out);
 
 /*
+ * Attaches to every process of opt->pids, traces until SIGINT, SIGTERM or
+ * SIGHUP (or until they all exit), writes the report taken while every
+ * thread is stopped, and detaches leaving each as it was. Returns 0, or 1
+ * after one line on stderr if a pid cannot be traced (then nothing is).
+ */
+int tracer_attach(const struct options *opt, FILE *out);
+
+/*
  * Finds the program as execvp() would. Returns 0 and a malloc'd path, or
  * -errno with one line on stderr.
  */
