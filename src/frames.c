@@ -2,6 +2,8 @@
 /* frames: an array of frames and an open-addressing index on (module, rel). */
 #include "memstrace/frames.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,4 +115,58 @@ void frametab_name(struct frametab *ft, uint32_t id, const char *function, const
 const struct frame *frametab_get(const struct frametab *ft, uint32_t id)
 {
 	return &ft->frames[id - 1];
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+bool frame_is_loader(const struct frame *f)
+{
+	if (!f->module)
+		return false;
+	const char *base = basename_of(f->module);
+	return !strncmp(base, "ld-", 3) || !strncmp(base, "ld64.so", 7);
+}
+
+bool frame_is_system(const struct frame *f)
+{
+	static const char *const prefixes[] = { "libc.so", "libc-", "libpthread" };
+	if (!f->module)
+		return false;
+	const char *base = basename_of(f->module);
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+		if (!strncmp(base, prefixes[i], strlen(prefixes[i])))
+			return true;
+	}
+	return frame_is_loader(f);
+}
+
+const struct frame *frames_caller(const struct frametab *ft, const taddr_t *ids, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct frame *f = frametab_get(ft, (uint32_t)ids[i]);
+		if (!frame_is_system(f))
+			return f;
+	}
+	return NULL;
+}
+
+size_t frame_describe(char *buf, size_t size, const struct frame *f)
+{
+	int n;
+	if (f->function)
+		n = snprintf(buf, size, "%s", f->function);
+	else if (f->module)
+		n = snprintf(buf, size, "%s+0x%" PRIx64, basename_of(f->module), f->rel);
+	else
+		n = snprintf(buf, size, "0x%" PRIx64, f->pc);
+	size_t len = n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+	if (f->file && len < size) {
+		n = snprintf(buf + len, size - len, " (%s:%u)", basename_of(f->file), f->line);
+		len += n < 0 ? 0 : (size_t)n < size - len ? (size_t)n : size - len - 1;
+	}
+	return len;
 }

@@ -30,6 +30,10 @@ static const char usage_text[] =
 	"                         0 turns stacks off: groups by call site\n"
 	"      --format=FORMAT    report format: text (default), json, or folded\n"
 	"                         (one 'frame;frame;... bytes' line per group)\n"
+	"  -e, --events           also print each memory syscall as it completes,\n"
+	"                         as strace writes it (--events=caller adds the\n"
+	"                         caller: ' <main (leak.c:27)>')\n"
+	"  -t, -tt                prefix event lines with HH:MM:SS (.micros)\n"
 	"  -i, --interval=SECONDS also report every SECONDS while tracing; SIGUSR1\n"
 	"                         asks for a report at any time\n"
 	"      --verify           compare the model with /proc/PID/maps at each\n"
@@ -160,6 +164,7 @@ enum { OPT_FORMAT = 256, OPT_VERIFY };
 
 static const struct option long_options[] = {
 	{ "attach", required_argument, NULL, 'p' },
+	{ "events", optional_argument, NULL, 'e' },
 	{ "follow-forks", no_argument, NULL, 'f' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "output", required_argument, NULL, 'o' },
@@ -216,7 +221,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *opt)
 	optind = 0; /* 0, not 1: glibc then also forgets a half-read option group */
 
 	int c;
-	while ((c = getopt_long(argc, argv, "+:p:fo:s:k:i:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:fo:s:k:i:ethV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'f': opt->follow = true; break;
 		case 'o': opt->output = optarg; break;
@@ -227,6 +232,18 @@ enum parse_result options_parse(int argc, char **argv, struct options *opt)
 		case 'k':
 			if (!parse_depth(optarg, &opt->depth))
 				return PARSE_USAGE_ERROR;
+			break;
+		case 'e':
+			opt->events = true;
+			if (optarg && strcmp(optarg, "caller")) {
+				warnx_("unknown --events value '%s': expected caller", optarg);
+				return PARSE_USAGE_ERROR;
+			}
+			opt->event_callers |= optarg != NULL;
+			break;
+		case 't':
+			if (opt->timestamps < 2)
+				opt->timestamps++;
 			break;
 		case 'p':
 			if (!add_pids(opt, optarg))

@@ -170,33 +170,11 @@ static const char *basename_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* The C library and the dynamic loader: a group's caller is the first frame outside them. */
-static bool is_system_module(const char *module)
-{
-	static const char *const prefixes[] = { "libc.so", "libc-", "ld-linux", "ld64.so",
-						"ld-", "libpthread" };
-	const char *base = basename_of(module);
-	for (size_t i = 0; base && i < ARRAY_SIZE(prefixes); i++) {
-		if (!strncmp(base, prefixes[i], strlen(prefixes[i])))
-			return true;
-	}
-	return false;
-}
-
-/*
- * The frame that a reader calls "the caller": the first outside the C
- * library and the loader; NULL when every frame is inside them.
- */
 static const struct frame *caller_of(const struct trace *tr, uint32_t stack)
 {
 	unsigned n;
 	const taddr_t *ids = stackdb_get(tr->stacks, stack, &n);
-	for (unsigned i = 0; i < n; i++) {
-		const struct frame *f = frametab_get(tr->frames, (uint32_t)ids[i]);
-		if (!f->module || !is_system_module(f->module))
-			return f;
-	}
-	return NULL;
+	return frames_caller(tr->frames, ids, n);
 }
 
 /* The loader mapping the program's own libraries at startup: every frame in ld.so or libc. */
@@ -207,9 +185,9 @@ static bool by_loader(const struct trace *tr, uint32_t stack)
 	bool in_loader = false;
 	for (unsigned i = 0; i < n; i++) {
 		const struct frame *f = frametab_get(tr->frames, (uint32_t)ids[i]);
-		if (!f->module || !is_system_module(f->module))
+		if (!frame_is_system(f))
 			return false;
-		in_loader |= !strncmp(basename_of(f->module), "ld-", 3);
+		in_loader |= frame_is_loader(f);
 	}
 	return in_loader;
 }
@@ -339,17 +317,11 @@ static void text_region(FILE *out, const struct placed *p)
 	fputc('\n', out);
 }
 
-/* "main (leak.c:27)", "libfoo.so+0x1234" or "0x7f001234": never a guessed name. */
 static void frame_text(FILE *out, const struct frame *f)
 {
-	if (f->function)
-		fputs(f->function, out);
-	else if (f->module)
-		fprintf(out, "%s+0x%" PRIx64, basename_of(f->module), f->rel);
-	else
-		fprintf(out, "0x%" PRIx64, f->pc);
-	if (f->file)
-		fprintf(out, " (%s:%u)", basename_of(f->file), f->line);
+	char text[512];
+	frame_describe(text, sizeof(text), f);
+	fputs(text, out);
 }
 
 static void text_group(FILE *out, const struct trace *tr, const struct group *g, size_t nr)
@@ -448,11 +420,7 @@ static void write_text(FILE *out, const struct report_input *in, const struct ga
 static void folded_frame(FILE *out, const struct frame *f)
 {
 	char text[512];
-	FILE *m = fmemopen(text, sizeof(text), "w");
-	if (!m)
-		return;
-	frame_text(m, f);
-	fclose(m);
+	frame_describe(text, sizeof(text), f);
 	for (char *p = text; *p; p++) {
 		if (*p == ';' || *p == '\n')
 			*p = ':';

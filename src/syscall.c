@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <linux/mman.h>
 #include <sys/mman.h>
+#include <stdio.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "memstrace/unwind.h"
 
@@ -73,8 +75,9 @@ static void record(struct trace *tr, struct task *t, enum map_call call, uint64_
 		.flags = flags,
 	};
 	if (sp->report) {
-		struct site *site = sitedb_get(tr->sites, call, size, kind,
-					       unwind_capture(tr, t), prot);
+		if (!t->call.stack)
+			t->call.stack = unwind_capture(tr, t);
+		struct site *site = sitedb_get(tr->sites, call, size, kind, t->call.stack, prot);
 		site->calls++;
 		info.site = site;
 	}
@@ -219,11 +222,61 @@ static void brk_exit(struct trace *tr, struct task *t, taddr_t res)
 	sp->brk_known = true;
 }
 
+/* -s filters event lines by the length asked for (mremap: either size; brk: the increment). */
+static bool event_selected(const struct trace *tr, const struct call *c, bool brk_moved,
+			   uint64_t brk_increment)
+{
+	const struct options *opt = tr->opt;
+	if (!opt || opt->nsizes == 0)
+		return true;
+	switch (c->nr) {
+	case SYS_mremap:
+		return options_size_matches(opt, c->args[1]) || options_size_matches(opt, c->args[2]);
+	case SYS_brk:
+		return brk_moved && options_size_matches(opt, brk_increment);
+	default:
+		return options_size_matches(opt, c->args[1]);
+	}
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One line, written at once: a user may be tailing the file. */
+static void emit_event(struct trace *tr, struct task *t, int64_t rval, bool is_error)
+{
+	const struct event_sink *sink = tr->events;
+	struct call *c = &t->call;
+	char line[2048];
+
+	size_t n = events_prefix(line, sizeof(line), sink, t->tid, tr->ntasks > 1, wall_ns());
+	n += events_format(line + n, sizeof(line) - n, n, c->nr, c->args, rval, is_error);
+	if (sink->caller && tr->depth > 0) {
+		if (!c->stack)
+			c->stack = unwind_capture(tr, t);
+		unsigned depth;
+		const taddr_t *ids = stackdb_get(tr->stacks, c->stack, &depth);
+		const struct frame *caller = frames_caller(tr->frames, ids, depth);
+		if (caller && n + 8 < sizeof(line)) {
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " <");
+			n += frame_describe(line + n, sizeof(line) - n - 2, caller);
+			n += (size_t)snprintf(line + n, sizeof(line) - n, ">");
+		}
+	}
+	line[n < sizeof(line) - 1 ? n : sizeof(line) - 2] = '\0';
+	fputs(line, sink->out);
+	fputc('\n', sink->out);
+	fflush(sink->out);
+}
+
 bool syscall_enter(struct trace *tr, struct task *t, int nr, const uint64_t args[6],
 		   taddr_t ip)
 {
 	struct call *c = &t->call;
-	(void)tr;
 
 	if (!t->space)
 		return false;
@@ -232,6 +285,7 @@ bool syscall_enter(struct trace *tr, struct task *t, int nr, const uint64_t args
 	for (int i = 0; i < 6; i++)
 		c->args[i] = args[i];
 	c->ip = ip;
+	c->stack = 0;
 
 	bool need_exit;
 	switch (nr) {
@@ -241,8 +295,10 @@ bool syscall_enter(struct trace *tr, struct task *t, int nr, const uint64_t args
 	case SYS_brk: need_exit = brk_enter(t); break;
 	default: need_exit = false; break;
 	}
-	c->active = need_exit;
-	return need_exit;
+	/* -e prints every call when it completes: munmap included. */
+	c->model_exit = need_exit;
+	c->active = need_exit || tr->events;
+	return c->active;
 }
 
 void syscall_exit(struct trace *tr, struct task *t, int64_t rval, bool is_error)
@@ -252,7 +308,13 @@ void syscall_exit(struct trace *tr, struct task *t, int64_t rval, bool is_error)
 	if (!c->active || !t->space)
 		return;
 	c->active = false;
-	if (c->nr == SYS_brk) {
+	bool brk_moved = c->nr == SYS_brk && t->space->brk_known && !is_error &&
+			 (taddr_t)rval == c->args[0] && c->args[0] != 0;
+	uint64_t brk_increment = (uint64_t)rval - t->space->brk;
+
+	if (!c->model_exit) {
+		/* only the event line wanted this stop */
+	} else if (c->nr == SYS_brk) {
 		brk_exit(tr, t, (taddr_t)rval);
 	} else if (is_error) {
 		aspace_restore(t->space->model, &c->undo);
@@ -262,6 +324,8 @@ void syscall_exit(struct trace *tr, struct task *t, int64_t rval, bool is_error)
 		mremap_exit(tr, t, (taddr_t)rval);
 	}
 	region_list_clear(&c->undo);
+	if (tr->events && event_selected(tr, c, brk_moved, brk_increment))
+		emit_event(tr, t, rval, is_error);
 }
 
 void syscall_abandon(struct task *t)

@@ -57,6 +57,7 @@ struct tracer {
 	bool exec_seen;        /* the program image is running (not our fork any more) */
 	int exec_error_fd;     /* the child writes execv's errno here if it fails */
 	uint64_t next_interval_ns; /* -i: when the next report is due; 0: never */
+	struct event_sink sink;    /* -e */
 };
 
 /* The program we started, for the signal handler to pass signals on to. */
@@ -880,6 +881,17 @@ static void tracer_init(struct tracer *T, const struct options *opt, FILE *out)
 	*T = (struct tracer){ .opt = opt, .out = out, .exec_error_fd = -1 };
 	trace_init(&T->tr);
 	T->tr.depth = opt->depth;
+	T->tr.opt = opt;
+	if (opt->events) {
+		T->sink = (struct event_sink){
+			.out = out,
+			.to_file = opt->output != NULL,
+			.time = opt->timestamps == 0 ? EVENT_TIME_NONE
+				: opt->timestamps == 1 ? EVENT_TIME_SECONDS : EVENT_TIME_MICROS,
+			.caller = opt->event_callers,
+		};
+		T->tr.events = &T->sink;
+	}
 }
 
 static void tracer_finish(struct tracer *T)

@@ -38,4 +38,21 @@ void frametab_name(struct frametab *ft, uint32_t id, const char *function, const
 		   unsigned line);
 const struct frame *frametab_get(const struct frametab *ft, uint32_t id);
 
+/* True for a frame in the C library or the dynamic loader. */
+bool frame_is_system(const struct frame *f);
+/* True for a frame in the dynamic loader. */
+bool frame_is_loader(const struct frame *f);
+
+/*
+ * What a reader calls "the caller" of stack ids[0..n): the first frame
+ * outside the C library and the loader; NULL when every frame is inside.
+ */
+const struct frame *frames_caller(const struct frametab *ft, const taddr_t *ids, unsigned n);
+
+/*
+ * "main (leak.c:27)", "libfoo.so+0x1234" or "0x7f001234": never a guessed
+ * name. Writes into buf (NUL-terminated); returns the length.
+ */
+size_t frame_describe(char *buf, size_t size, const struct frame *f);
+
 #endif

@@ -30,6 +30,9 @@ struct options {
 	int *pids;                   /* -p */
 	size_t npids;
 	double interval;             /* -i: seconds between reports; 0: none */
+	bool events;                 /* -e */
+	bool event_callers;          /* --events=caller */
+	unsigned timestamps;         /* -t: 1, -tt: 2 */
 };
 
 /* What options_parse() asks the caller to do. */

@@ -12,6 +12,8 @@
 #include <sys/types.h>
 
 #include "memstrace/aspace.h"
+#include "memstrace/events.h"
+#include "memstrace/options.h"
 #include "memstrace/frames.h"
 #include "memstrace/site.h"
 #include "memstrace/stackdb.h"
@@ -56,7 +58,9 @@ struct call {
 	taddr_t ip;                /* where the syscall returns to */
 	struct region_list undo;   /* removals applied at entry */
 	uint8_t kind, prot;        /* mremap: what the source was */
-	bool active;
+	uint32_t stack;            /* stackdb id, once captured at the exit stop; 0: not yet */
+	bool active;               /* its exit stop is wanted */
+	bool model_exit;           /* the model needs its result */
 };
 
 struct task {
@@ -84,6 +88,8 @@ struct trace {
 	struct stackdb *stacks;    /* stacks as vectors of frame ids */
 	struct frametab *frames;
 	unsigned depth;            /* frames captured per call; 0: the call site only */
+	struct event_sink *events; /* -e, or NULL */
+	const struct options *opt;
 	uint64_t t0;               /* when tracing began, now_ns() */
 };
 
