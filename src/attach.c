@@ -63,6 +63,24 @@ static void comm_of(pid_t pid, char *buf, size_t size)
 	free(text);
 }
 
+/* A tracer of any thread of tgid, or 0: a tracer may hold one thread only. */
+static long tracer_of_any_thread(pid_t tgid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)tgid);
+	DIR *dir = opendir(path);
+	long tracer = 0;
+	if (!dir)
+		return status_field(tgid, "TracerPid");
+	for (struct dirent *de; tracer <= 0 && (de = readdir(dir));) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		if (tid > 0)
+			tracer = status_field(tid, "TracerPid");
+	}
+	closedir(dir);
+	return tracer > 0 ? tracer : 0;
+}
+
 pid_t attach_check(pid_t pid)
 {
 	long tgid = status_field(pid, "Tgid");
@@ -79,7 +97,7 @@ pid_t attach_check(pid_t pid)
 		       (int)pid);
 		return -1;
 	}
-	long tracer = status_field((pid_t)tgid, "TracerPid");
+	long tracer = tracer_of_any_thread((pid_t)tgid);
 	if (tracer > 0) {
 		char comm[64];
 		comm_of((pid_t)tracer, comm, sizeof(comm));
@@ -90,20 +108,27 @@ pid_t attach_check(pid_t pid)
 	return (pid_t)tgid;
 }
 
-/* Why the kernel said EPERM, as far as memstrace can tell. */
-static void explain_eperm(pid_t pid)
+/* Why the kernel refused to let us seize thread tid of tgid, as far as memstrace can tell. */
+static void explain_eperm(pid_t tgid, pid_t tid)
 {
 	char *text = NULL;
-	long uid = status_field(pid, "Uid");
-	long tracer = status_field(pid, "TracerPid");
+	pid_t pid = tgid;
+	long uid = status_field(tid, "Uid");
+	long tracer = status_field(tid, "TracerPid");
+	if (tracer == getpid())
+		tracer = 0; /* we hold it: not the reason */
 	int scope = -1;
 
 	if (proc_read_file("/proc/sys/kernel/yama/ptrace_scope", &text) == 0)
 		scope = atoi(text);
 	free(text);
 
-	if (tracer > 0)
-		warnx_("cannot attach to %d: already traced by process %ld", (int)pid, tracer);
+	if (tracer > 0) {
+		char comm[64];
+		comm_of((pid_t)tracer, comm, sizeof(comm));
+		warnx_("cannot attach to %d: already traced by process %ld (%s)", (int)pid, tracer,
+		       comm);
+	}
 	else if (uid >= 0 && (uid_t)uid != geteuid() && geteuid() != 0)
 		warnx_("cannot attach to %d: Operation not permitted (it belongs to uid %ld, "
 		       "memstrace runs as uid %d)", (int)pid, uid, (int)geteuid());
@@ -126,8 +151,12 @@ static int seize_pass(struct trace *tr, pid_t tgid, unsigned long options, struc
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)tgid);
 	DIR *dir = opendir(path);
-	if (!dir)
-		return -errno;
+	if (!dir) {
+		int err = -errno;
+		warnx_("cannot attach to %d: %s", (int)tgid,
+		       err == -ENOENT ? "the process has exited" : strerror(-err));
+		return err;
+	}
 
 	int added = 0;
 	for (struct dirent *de; (de = readdir(dir));) {
@@ -138,6 +167,10 @@ static int seize_pass(struct trace *tr, pid_t tgid, unsigned long options, struc
 			if (errno == ESRCH)
 				continue; /* the thread is gone already */
 			int err = -errno;
+			if (err == -EPERM)
+				explain_eperm(tgid, tid);
+			else
+				warnx_("cannot attach to %d: %s", (int)tgid, strerror(-err));
 			closedir(dir);
 			return err;
 		}
@@ -156,14 +189,8 @@ int attach_seize(struct trace *tr, pid_t tgid, unsigned long options, struct pro
 {
 	for (int quiet_passes = 0; quiet_passes < 2;) {
 		int added = seize_pass(tr, tgid, options, proc, space);
-		if (added == -EPERM) {
-			explain_eperm(tgid);
+		if (added < 0)
 			return added;
-		}
-		if (added < 0) {
-			warnx_("cannot attach to %d: %s", (int)tgid, strerror(-added));
-			return added;
-		}
 		quiet_passes = added ? 0 : quiet_passes + 1;
 	}
 	return 0;
