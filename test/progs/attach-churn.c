@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach-common.h"
+
 #define PAGE 4096ul
 #define MAX_THREADS 16
 #define NSLOTS 12
@@ -49,23 +51,6 @@ static struct slot slots[MAX_THREADS][NSLOTS];
 static unsigned seed0 = 1;
 static int started;
 
-__attribute__((format(printf, 1, 2)))
-static void say(const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0 || n >= (int)sizeof(buf) - 1)
-		n = (int)sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(STDOUT_FILENO, buf, (size_t)n) != n)
-		_exit(98);
-}
-
 __attribute__((noreturn))
 static void fail(const char *what, const void *addr, size_t len)
 {
@@ -82,14 +67,6 @@ static void pause_us(long us)
 	if (err)
 		say("error clock_nanosleep in thread %d: %s (errno %d)", (int)syscall(SYS_gettid),
 		    strerror(err), err);
-}
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
 static unsigned rnd(unsigned *state)

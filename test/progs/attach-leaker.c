@@ -32,40 +32,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach-common.h"
+
 #define LEAK_SIZE 40960
 
 static int period_ms = 50;
 static int started;
 
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
-}
-
 static int tid(void)
 {
 	return (int)syscall(SYS_gettid);
-}
-
-/* One line on stdout, with one write(2): lines of threads never interleave. */
-__attribute__((format(printf, 1, 2)))
-static void say(const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0 || n >= (int)sizeof(buf) - 1)
-		n = (int)sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(STDOUT_FILENO, buf, (size_t)n) != n)
-		_exit(98);
 }
 
 /* Sleeps ms; a sleep cut short (EINTR) is an error the test must see. */

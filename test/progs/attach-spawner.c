@@ -28,34 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach-common.h"
+
 #define SPAWN_SIZE 45000
 #define PAGE 4096ul
 #define MAX_CONCURRENT 64
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
-}
-
-__attribute__((format(printf, 1, 2)))
-static void say(const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0 || n >= (int)sizeof(buf) - 1)
-		n = (int)sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(STDOUT_FILENO, buf, (size_t)n) != n)
-		_exit(98);
-}
 
 __attribute__((noinline))
 static char *spawn_region(void)
