@@ -29,18 +29,18 @@ static const struct flag_name prot_names[] = {
 	{ 0x02000000, "PROT_GROWSUP" },
 };
 
-/* MAP_* after the type, in strace's order (by value). */
+/* MAP_* after the type, in the order of strace's table (which is not by value). */
 static const struct flag_name map_names[] = {
 	{ 0x10, "MAP_FIXED" },
 	{ 0x20, "MAP_ANONYMOUS" },
 	{ 0x40, "MAP_32BIT" },
+	{ 0x4000, "MAP_NORESERVE" },
+	{ 0x8000, "MAP_POPULATE" },
+	{ 0x10000, "MAP_NONBLOCK" },
 	{ 0x100, "MAP_GROWSDOWN" },
 	{ 0x800, "MAP_DENYWRITE" },
 	{ 0x1000, "MAP_EXECUTABLE" },
 	{ 0x2000, "MAP_LOCKED" },
-	{ 0x4000, "MAP_NORESERVE" },
-	{ 0x8000, "MAP_POPULATE" },
-	{ 0x10000, "MAP_NONBLOCK" },
 	{ 0x20000, "MAP_STACK" },
 	{ 0x40000, "MAP_HUGETLB" },
 	{ 0x80000, "MAP_SYNC" },
@@ -106,10 +106,12 @@ static void put_flag_set(struct out *o, uint64_t value, const struct flag_name *
 		put(o, "%s", none);
 }
 
-static void put_map_flags(struct out *o, uint64_t flags)
+/* strace reads the flags as an int: the type (MAP_FILE for 0), flags, unknown bits, huge size. */
+static void put_map_flags(struct out *o, uint64_t arg)
 {
-	static const char *const types[] = { NULL, "MAP_SHARED", "MAP_PRIVATE",
+	static const char *const types[] = { "MAP_FILE", "MAP_SHARED", "MAP_PRIVATE",
 					     "MAP_SHARED_VALIDATE" };
+	uint64_t flags = (uint32_t)arg;
 	uint64_t type = flags & 0xf;
 	uint64_t huge = (flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
 	bool any = false;
@@ -117,21 +119,19 @@ static void put_map_flags(struct out *o, uint64_t flags)
 	if (type < ARRAY_SIZE(types) && types[type]) {
 		put(o, "%s", types[type]);
 		any = true;
-	} else if (type) {
+	} else {
 		put(o, "%#" PRIx64 " /* MAP_??? */", type);
 		any = true;
 	}
 	uint64_t rest = put_flags(o, flags & ~(uint64_t)0xf &
 				  ~((uint64_t)MAP_HUGE_MASK << MAP_HUGE_SHIFT),
 				  map_names, ARRAY_SIZE(map_names), &any);
-	if (huge) {
-		put(o, "%s%" PRIu64 "<<MAP_HUGE_SHIFT", any ? "|" : "", huge);
+	if (rest) {
+		put(o, "%s%#" PRIx64, any ? "|" : "", rest);
 		any = true;
 	}
-	if (rest)
-		put(o, "%s%#" PRIx64, any ? "|" : "", rest);
-	else if (!any)
-		put(o, "0");
+	if (huge)
+		put(o, "%s%" PRIu64 "<<MAP_HUGE_SHIFT", any ? "|" : "", huge);
 }
 
 static void put_call(struct out *o, int nr, const uint64_t *a)
