@@ -327,6 +327,16 @@ static void on_syscall_stop(struct tracer *T, struct task *t)
 {
 	struct __ptrace_syscall_info info;
 
+	/*
+	 * The exit of a syscall whose entry we saw and do not decode: nothing
+	 * to learn. (An exit stop always follows its entry stop; signals and
+	 * events come before the entry or after the exit.)
+	 */
+	if (t->foreign_exit_next) {
+		t->foreign_exit_next = false;
+		resume(T, t, PTRACE_CONT, 0);
+		return;
+	}
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (long)sizeof(info), &info) <= 0) {
 		resume(T, t, PTRACE_CONT, 0);
 		return;
@@ -343,6 +353,8 @@ static void on_syscall_stop(struct tracer *T, struct task *t)
 			restart(t->tid, PTRACE_SYSCALL, 0);
 			return;
 		}
+	} else if (info.op == PTRACE_SYSCALL_INFO_ENTRY && T->attach) {
+		t->foreign_exit_next = true;
 	}
 	resume(T, t, PTRACE_CONT, 0);
 }

@@ -73,6 +73,7 @@ struct task {
 	bool startup;        /* its first stop has not been seen */
 	bool parked;         /* stopped before its creator's event named it */
 	bool at_exit;        /* reported PTRACE_EVENT_EXIT */
+	bool foreign_exit_next; /* attach mode: its next syscall stop ends a call we do not decode */
 	bool held;           /* kept stopped while a report is taken or to detach */
 	int held_req;        /* the restart it was about to get: PTRACE_CONT, ... */
 	int held_sig;        /* and the signal that restart passes on */
