@@ -952,6 +952,11 @@ def untouched(ck, name, prog, tracer=0, skip_tids=()):
             "+ threads: " + describe_threads(info), *prog.tail(3))
 
 
+# LeakSanitizer cannot run in a process that is itself traced: in a sanitizer
+# build, memstrace under strace would end with LSan's fatal error.
+LSAN_UNDER_PTRACE = "ASAN_OPTIONS=detect_leaks=0"
+
+
 def ptrace_calls(path):
     text = read_text(path) or ""
     return [l for l in text.splitlines() if "ptrace(" in l]
@@ -974,7 +979,7 @@ def mode_bad_pid(ck, opts, s):
     ]
     for name, args, code, words in cases:
         trace = os.path.join(s.tmp, "ptrace-%d.log" % s.n)
-        prefix = [strace, "-qq", "-f", "-e", "trace=ptrace", "-o", trace] if strace and code == 1 else []
+        prefix = [strace, "-qq", "-f", "-e", "trace=ptrace", "-E", LSAN_UNDER_PTRACE, "-o", trace] if strace and code == 1 else []
         ms = s.memstrace(args, report=False, prefix=prefix)
         expect_refusal(ck, "bad-pid: " + name, ms, code, words)
         if prefix:
@@ -1123,7 +1128,7 @@ def mode_kernel_thread(ck, opts, s):
     print("kernel thread: pid %d (%s)" % (pid, comm))
     strace = shutil.which("strace")
     trace = os.path.join(s.tmp, "ptrace.log")
-    prefix = [strace, "-qq", "-f", "-e", "trace=ptrace", "-o", trace] if strace else []
+    prefix = [strace, "-qq", "-f", "-e", "trace=ptrace", "-E", LSAN_UNDER_PTRACE, "-o", trace] if strace else []
     ms = s.memstrace(["-p", str(pid)], report=False, prefix=prefix)
     expect_refusal(ck, "kernel-thread %d (%s)" % (pid, comm), ms, 1, "kernel thread")
     if prefix:
