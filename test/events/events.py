@@ -297,6 +297,41 @@ class Canon:
         return "".join(out)
 
 
+UNFINISHED = " <unfinished ...>"
+RESUMED = re.compile(r"^(?P<pfx>(?:\[pid +(?P<bpid>\d+)\] |(?P<fpid>\d+) +)?"
+                     r"(?:\d\d:\d\d:\d\d(?:\.\d+)? )?)<\.\.\. (?P<name>\w+) resumed>(?P<rest>.*)$")
+PID_OF = re.compile(r"^(?:\[pid +(\d+)\] |(\d+) +)")
+
+
+def pid_of(line):
+    m = PID_OF.match(line)
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def merge_unfinished(lines):
+    """strace splits a call that another task's event interrupts into
+    "call(args <unfinished ...>" and "<... call resumed>) = result";
+    memstrace writes each call once, when it completes. Join strace's halves
+    into the line it writes for an uninterrupted call (padded to COLUMN)."""
+    out, pending = [], {}
+    for l in lines:
+        if l.endswith(UNFINISHED):
+            pending[pid_of(l)] = len(out)
+            out.append(l[:-len(UNFINISHED)])
+            continue
+        m = RESUMED.match(l)
+        if m and pid_of(l) in pending:
+            i = pending.pop(pid_of(l))
+            rest = m.group("rest")
+            close, _, result = rest.partition("= ")
+            head = out[i] + close.rstrip()
+            pad = " " * (COLUMN - len(head)) if len(head) < COLUMN else " "
+            out[i] = head + pad + "= " + result
+            continue
+        out.append(l)
+    return out
+
+
 def strace_events(r):
     """strace's lines, less what memstrace does not write."""
     keep = []
@@ -307,7 +342,7 @@ def strace_events(r):
         if STRACE_NOISE.match(body):
             continue
         keep.append(l)
-    return keep
+    return merge_unfinished(keep)
 
 
 def memstrace_events(ck, r):
