@@ -365,37 +365,45 @@ struct clone_request {
 	taddr_t stack_top; /* 0: the child runs on a copy of the parent's stack */
 };
 
-static bool read_clone_request(pid_t tid, unsigned event, struct clone_request *req)
+/*
+ * When the registers or clone3's arguments cannot be read, the event type
+ * decides: a vfork shares memory, a fork does not, and a clone is read as
+ * glibc's pthread_create, by far its most common caller.
+ */
+static void guess_clone_request(unsigned event, struct clone_request *req)
+{
+	*req = (struct clone_request){ 0 };
+	if (event == PTRACE_EVENT_VFORK)
+		req->flags = CLONE_VM | CLONE_VFORK;
+	else if (event == PTRACE_EVENT_CLONE)
+		req->flags = CLONE_VM | CLONE_THREAD;
+}
+
+static void read_clone_request(pid_t tid, unsigned event, struct clone_request *req)
 {
 	struct user_regs_struct regs;
-	*req = (struct clone_request){ 0 };
+	guess_clone_request(event, req);
 	if (ptrace(PTRACE_GETREGS, tid, 0L, &regs) < 0)
-		return false;
+		return;
 
 	switch (regs.orig_rax) {
 	case SYS_clone:
-		req->flags = regs.rdi;
-		req->stack_top = regs.rsi;
-		return true;
+		*req = (struct clone_request){ regs.rdi, regs.rsi };
+		break;
 	case SYS_clone3: {
 		uint64_t args[7]; /* flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size */
 		struct iovec local = { args, sizeof(args) };
 		struct iovec remote = { (void *)(uintptr_t)regs.rdi, sizeof(args) };
-		if (process_vm_readv(tid, &local, 1, &remote, 1, 0) != sizeof(args))
-			return false;
-		req->flags = args[0];
-		req->stack_top = args[5] ? args[5] + args[6] : 0;
-		return true;
+		if (process_vm_readv(tid, &local, 1, &remote, 1, 0) == sizeof(args))
+			*req = (struct clone_request){ args[0], args[5] ? args[5] + args[6] : 0 };
+		break;
 	}
 	case SYS_vfork:
-		req->flags = CLONE_VM | CLONE_VFORK;
-		return true;
+		*req = (struct clone_request){ CLONE_VM | CLONE_VFORK, 0 };
+		break;
 	case SYS_fork:
-		return true;
-	default:
-		/* Unknown entry point: trust the event type, the safer reading. */
-		req->flags = event == PTRACE_EVENT_VFORK ? CLONE_VM | CLONE_VFORK : 0;
-		return true;
+		*req = (struct clone_request){ 0, 0 };
+		break;
 	}
 }
 
@@ -457,11 +465,11 @@ static void on_new_child(struct tracer *T, struct task *t, unsigned event)
 	unsigned long msg;
 	struct clone_request req;
 
-	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0L, &msg) < 0 ||
-	    !read_clone_request(t->tid, event, &req)) {
+	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0L, &msg) < 0) {
 		resume(T, t, PTRACE_CONT, 0);
 		return;
 	}
+	read_clone_request(t->tid, event, &req);
 	pid_t tid = (pid_t)msg;
 	struct task *c = task_find(&T->tr, tid);
 	bool parked = c && c->parked;
