@@ -337,6 +337,18 @@ static void on_syscall_stop(struct tracer *T, struct task *t)
 		resume(T, t, PTRACE_CONT, 0);
 		return;
 	}
+	/*
+	 * The exit of a decoded call: one PTRACE_GETREGS gives the result (rax)
+	 * and the registers the unwinder starts from.
+	 */
+	if (t->call.active && ptrace(PTRACE_GETREGS, t->tid, 0L, &t->regs) == 0) {
+		int64_t rval = (int64_t)t->regs.rax;
+		t->regs_valid = true;
+		syscall_exit(&T->tr, t, rval, rval < 0 && rval >= -4095);
+		t->regs_valid = false;
+		resume(T, t, PTRACE_CONT, 0);
+		return;
+	}
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (long)sizeof(info), &info) <= 0) {
 		resume(T, t, PTRACE_CONT, 0);
 		return;

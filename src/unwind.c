@@ -300,7 +300,11 @@ uint32_t unwind_capture(struct trace *tr, struct task *t)
 	if (!sp->unwind)
 		sp->unwind = unwinder_create(sp, t->tid);
 	struct unwinder *u = sp->unwind;
-	if (!u->dwfl || ptrace(PTRACE_GETREGS, t->tid, 0L, &u->regs) < 0)
+	if (!u->dwfl)
+		return call_site_only(tr, t->call.ip);
+	if (t->regs_valid)
+		u->regs = t->regs;
+	else if (ptrace(PTRACE_GETREGS, t->tid, 0L, &u->regs) < 0)
 		return call_site_only(tr, t->call.ip);
 
 	bool refreshed = false;

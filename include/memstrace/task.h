@@ -10,6 +10,7 @@
 #define MEMSTRACE_TASK_H
 
 #include <sys/types.h>
+#include <sys/user.h>
 
 #include "memstrace/aspace.h"
 #include "memstrace/events.h"
@@ -73,6 +74,8 @@ struct task {
 	bool startup;        /* its first stop has not been seen */
 	bool parked;         /* stopped before its creator's event named it */
 	bool at_exit;        /* reported PTRACE_EVENT_EXIT */
+	struct user_regs_struct regs; /* read at the exit stop of a decoded call */
+	bool regs_valid;     /* regs is the current stop's */
 	bool foreign_exit_next; /* attach mode: its next syscall stop ends a call we do not decode */
 	bool held;           /* kept stopped while a report is taken or to detach */
 	int held_req;        /* the restart it was about to get: PTRACE_CONT, ... */
