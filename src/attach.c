@@ -38,17 +38,8 @@ static long status_field(pid_t pid, const char *key)
 
 static bool is_kernel_thread(pid_t pid)
 {
-	char path[64], *text;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (proc_read_file(path, &text))
-		return false;
-	/* Field 9, flags; fields from 3 on follow the last ')'. */
-	char *p = strrchr(text, ')');
-	for (int field = 2; p && field < 9; field++)
-		p = strchr(p + 1, ' ');
-	bool kthread = p && (strtoul(p + 1, NULL, 10) & PF_KTHREAD_FLAG);
-	free(text);
-	return kthread;
+	uint64_t flags;
+	return proc_stat_field(pid, 9, &flags) == 0 && (flags & PF_KTHREAD_FLAG);
 }
 
 static void comm_of(pid_t pid, char *buf, size_t size)

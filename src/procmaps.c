@@ -2,6 +2,7 @@
 /* procmaps: /proc/TID/maps parsed into mappings. */
 #include "memstrace/procmaps.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -99,4 +100,30 @@ long procmaps_read(pid_t tid, struct mapping **out)
 	size_t n = procmaps_parse(text, out);
 	free(text);
 	return (long)n;
+}
+
+bool procstat_parse_field(const char *text, unsigned field, uint64_t *value)
+{
+	/* comm (field 2) may hold spaces and ')': fields from 3 on follow the last ')'. */
+	const char *p = strrchr(text, ')');
+	if (!p || field < 3)
+		return false;
+	for (unsigned f = 2; p && f < field; f++)
+		p = strchr(p + 1, ' ');
+	if (!p || !isdigit((unsigned char)p[1]))
+		return false;
+	*value = strtoull(p + 1, NULL, 10);
+	return true;
+}
+
+int proc_stat_field(pid_t pid, unsigned field, uint64_t *value)
+{
+	char path[64], *text;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int err = proc_read_file(path, &text);
+	if (err)
+		return err;
+	bool found = procstat_parse_field(text, field, value);
+	free(text);
+	return found ? 0 : -EINVAL;
 }

@@ -234,24 +234,14 @@ static void resume(struct tracer *T, struct task *t, enum __ptrace_request req, 
 
 /* ---- address spaces from /proc ---- */
 
+/* At exec the break is where the heap starts: start_brk, field 47 of /proc/PID/stat. */
 static void seed_brk(struct space *sp, pid_t pid)
 {
-	char path[64], *text;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (proc_read_file(path, &text))
-		return;
-	/* start_brk is field 47; fields from 3 on follow the last ')'. */
-	char *p = strrchr(text, ')');
-	unsigned field = 2;
-	while (p && *p && field < 47) {
-		p = strchr(p + 1, ' ');
-		field++;
-	}
-	if (p && field == 47) {
-		sp->start_brk = sp->brk = strtoull(p + 1, NULL, 10);
+	uint64_t start_brk;
+	if (proc_stat_field(pid, 47, &start_brk) == 0) {
+		sp->start_brk = sp->brk = start_brk;
 		sp->brk_known = true;
 	}
-	free(text);
 }
 
 static char *read_exe(pid_t pid)

@@ -30,4 +30,12 @@ long procmaps_read(pid_t tid, struct mapping **out);
 /* Reads a whole small /proc file into a NUL-terminated buffer. Returns 0 or -errno. */
 int proc_read_file(const char *path, char **text);
 
+/*
+ * Field number field (as proc(5) counts, from 1) of a /proc/PID/stat text.
+ * Returns false if there is no such numeric field.
+ */
+bool procstat_parse_field(const char *text, unsigned field, uint64_t *value);
+/* The same, read from /proc/PID/stat. Returns 0 or -errno. */
+int proc_stat_field(pid_t pid, unsigned field, uint64_t *value);
+
 #endif

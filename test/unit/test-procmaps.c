@@ -299,6 +299,39 @@ TEST(read_errors)
 	return true;
 }
 
+/* /proc/PID/stat: a comm with spaces and ')' must not shift the fields. */
+TEST(stat_fields)
+{
+	const char *text = "1234 (a b) c) S 1 1234 1234 0 -1 4194560 100 0 0 0 "
+			   "3 4 0 0 20 0 1 0 500 1000 200 18446744073709551615 "
+			   "1 2 3 4 5 6 7 8 9 10 0 0 0 17 1 0 0 0 0 "
+			   "93824992235520 93824992239616 93824994803712 140 150 160 170 180 0\n";
+	uint64_t v;
+
+	ASSERT_TRUE(procstat_parse_field(text, 3, &v) == false); /* 'S' is not a number */
+	ASSERT_TRUE(procstat_parse_field(text, 4, &v));
+	ASSERT_EQ(v, 1);
+	ASSERT_TRUE(procstat_parse_field(text, 9, &v));
+	ASSERT_EQ(v, 4194560);
+	ASSERT_TRUE(procstat_parse_field(text, 47, &v));
+	ASSERT_EQ(v, 93824994803712ull);
+	ASSERT_FALSE(procstat_parse_field(text, 2, &v));
+	ASSERT_FALSE(procstat_parse_field(text, 99, &v));
+	ASSERT_FALSE(procstat_parse_field("no parenthesis", 4, &v));
+	return true;
+}
+
+/* This process's own start_brk is where its heap begins. */
+TEST(stat_own_start_brk)
+{
+	uint64_t start_brk;
+	ASSERT_EQ(proc_stat_field(getpid(), 47, &start_brk), 0);
+	ASSERT_TRUE(start_brk != 0);
+	ASSERT_TRUE(start_brk <= (uint64_t)(uintptr_t)sbrk(0));
+	ASSERT_TRUE(proc_stat_field(0x7fffffff, 47, &start_brk) < 0);
+	return true;
+}
+
 int main(void)
 {
 	RUN_TEST(parse_line_kinds);
@@ -309,5 +342,7 @@ int main(void)
 	RUN_TEST(parse_text_many);
 	RUN_TEST(read_own_maps);
 	RUN_TEST(read_errors);
+	RUN_TEST(stat_fields);
+	RUN_TEST(stat_own_start_brk);
 	return HARNESS_RESULT();
 }
