@@ -1,32 +1,62 @@
 #!/usr/bin/env bash
-# memstrace benchmark: whole-process wall time of two workloads, untraced and
-# under memstrace / strace / strace -k, unpinned and pinned to one CPU.
+# memstrace benchmark: whole-process wall time of six workloads, untraced and
+# under memstrace / strace / strace -k / nulltrace / nulltrace -r, unpinned
+# and pinned to one CPU. Prints a Markdown table plus a checklist of the
+# performance targets, and rewrites the run.sh section of README.md.
 #
 # Usage: test/bench/run.sh
 # Environment (all optional):
-#   RUNS=5            runs per cell; the table shows the median
-#   CHURN_N=200000    mmap/munmap pairs for churn
-#   CHURN_K_N=4000    pairs for churn under strace -k (scaled to CHURN_N)
+#   RUNS=5             runs per cell; the table shows the median
+#   RUNS_K=RUNS        runs per strace -k cell (it is slow; at most RUNS)
+#   K_TIMEOUT=60       seconds; a strace -k run that takes longer is killed
+#                      and the rest of its cell is skipped
+#   TIMEOUT=600        seconds; any other run that takes longer is a failure
+#   WORKLOADS="churn syscalls threads mallocmix json gcc"
+#   CHURN_N=200000     mmap/munmap pairs for churn
+#   CHURN_K_N=4000     pairs for churn under strace -k (scaled to CHURN_N)
+#   SYSCALLS_N=2000000 getppid() calls for syscalls
+#   THREADS_N=20000    threads for threads (THREADS_BATCH=4 at a time)
+#   THREADS_K_N=THREADS_N   threads under strace -k (scaled to THREADS_N)
+#   MALLOC_N=200000    operations for mallocmix
+#   MALLOC_K_N=20000   operations under strace -k (scaled to MALLOC_N)
+#   JSON_MB=50         size of the JSON text for json.py
+#   GCC_LINES=2000     lines of the generated C file gcc compiles
 #   MODES="unpinned pinned"
-#   PIN_CPU=0         CPU for the pinned mode (taskset -c PIN_CPU)
-#   MEMSTRACE=...     default: <repo>/build/memstrace
-#   STRACE=strace     needs --seccomp-bpf (strace >= 5.3)
-#   PYTHON=...        default: the real interpreter behind python3
-#   BENCH_BUILD=...   where churn is built (default: $TMPDIR/memstrace-bench)
+#   PIN_CPU=0          CPU for the pinned mode (taskset -c PIN_CPU)
+#   MEMSTRACE=...      default: <repo>/build/memstrace
+#   STRACE=strace      needs --seccomp-bpf (strace >= 5.3)
+#   PYTHON=...         default: the real interpreter behind python3
+#   CC=gcc             builds the workloads; also the compiler timed by "gcc"
+#   BENCH_BUILD=...    where workloads are built (default: $TMPDIR/memstrace-bench)
+#   UPDATE_README=1    0: do not rewrite test/bench/README.md
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
 RUNS=${RUNS:-5}
+RUNS_K=${RUNS_K:-$RUNS}
+((RUNS_K > RUNS)) && RUNS_K=$RUNS
+K_TIMEOUT=${K_TIMEOUT:-60}
+TIMEOUT=${TIMEOUT:-600}
+WORKLOADS=${WORKLOADS:-churn syscalls threads mallocmix json gcc}
 CHURN_N=${CHURN_N:-200000}
 CHURN_K_N=${CHURN_K_N:-4000}
+SYSCALLS_N=${SYSCALLS_N:-2000000}
+THREADS_N=${THREADS_N:-20000}
+THREADS_K_N=${THREADS_K_N:-$THREADS_N}
+THREADS_BATCH=${THREADS_BATCH:-4}
+MALLOC_N=${MALLOC_N:-200000}
+MALLOC_K_N=${MALLOC_K_N:-20000}
+JSON_MB=${JSON_MB:-50}
+GCC_LINES=${GCC_LINES:-2000}
 MODES=${MODES:-unpinned pinned}
 PIN_CPU=${PIN_CPU:-0}
 MEMSTRACE=${MEMSTRACE:-$repo/build/memstrace}
 STRACE=${STRACE:-strace}
 BENCH_BUILD=${BENCH_BUILD:-${TMPDIR:-/tmp}/memstrace-bench}
 CC=${CC:-gcc}
+UPDATE_README=${UPDATE_README:-1}
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
@@ -41,38 +71,67 @@ sv=$("$STRACE" -V | head -1 | grep -oE '[0-9]+\.[0-9]+' | head -1)
 # the tracers do not also trace a shell and pyenv.
 PYTHON=${PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}
 [[ -x $PYTHON ]] || die "no python interpreter at $PYTHON"
+GCC=$(command -v "$CC") || die "no compiler $CC"
 
-# --- build churn if needed ------------------------------------------------
+# --- build the workloads and the floor tracer if needed --------------------
 mkdir -p "$BENCH_BUILD"
-churn=$BENCH_BUILD/churn
-srcs=("$here/churn.c" "$here"/churn_[abcd].c)
-need=0
-[[ -x $churn ]] || need=1
-for f in "${srcs[@]}" "$here/churn.h"; do
-	[[ $f -nt $churn ]] && need=1
-done
-if ((need)); then
-	echo "building $churn" >&2
-	# -fno-optimize-sibling-calls: no tail calls, so every frame stays.
-	"$CC" -O2 -g -fno-optimize-sibling-calls -o "$churn" "${srcs[@]}"
-fi
+# build OUT FLAGS... -- SOURCES...: rebuild OUT when a source or header is newer
+build() {
+	local out=$1; shift
+	local flags=() srcs=() need=0
+	while [[ $1 != -- ]]; do flags+=("$1"); shift; done
+	shift
+	srcs=("$@")
+	[[ -x $out ]] || need=1
+	for f in "${srcs[@]}" "$here"/*.h; do
+		[[ $f -nt $out ]] && need=1
+	done
+	if ((need)); then
+		echo "building $out" >&2
+		"$GCC" -O2 -g "${flags[@]}" -o "$out" "${srcs[@]}"
+	fi
+}
+# -fno-optimize-sibling-calls: no tail calls, so every frame stays.
+build "$BENCH_BUILD/churn" -fno-optimize-sibling-calls -- "$here/churn.c" "$here"/churn_[abcd].c
+build "$BENCH_BUILD/syscalls" -- "$here/syscalls.c"
+build "$BENCH_BUILD/threads" -pthread -- "$here/threads.c"
+build "$BENCH_BUILD/mallocmix" -- "$here/mallocmix.c"
+build "$BENCH_BUILD/nulltrace" -- "$here/nulltrace.c"
+
+# The C file gcc compiles: GCC_LINES lines, a small function every 7.
+gen_c=$BENCH_BUILD/gen$GCC_LINES.c
+awk -v lines="$GCC_LINES" 'BEGIN {
+	print "/* generated by memstrace test/bench/run.sh */"; n = 1
+	for (i = 0; n + 7 <= lines; i++) {
+		printf "int f%d(int x, int y)\n{\n\tint s = x * %d + y;\n", i, i % 97 + 1
+		printf "\tfor (int k = 0; k < y; k++)\n\t\ts = s * 31 + (k ^ %d);\n", i
+		printf "\treturn s ^ (s >> %d);\n}\n", i % 13 + 1
+		n += 7
+	}
+	for (; n < lines; n++) print ""
+}' >"$gen_c"
 
 # --- timing ---------------------------------------------------------------
-# timeone CMD...: wall seconds of one run; output discarded, stderr kept
-# (short) on failure.  Fails if the command exits non-zero.
+# timeone TIMEOUT CMD...: wall seconds of one run; output discarded, stderr
+# kept (short) on failure. Exit 1 if the command fails, 124 on timeout.
 timeone() {
-	python3 - "$@" <<'EOF'
+	"$PYTHON" - "$@" <<'PY'
 import subprocess, sys, time
+limit = float(sys.argv[1]); cmd = sys.argv[2:]
 t0 = time.perf_counter()
-r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+try:
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=limit)
+except subprocess.TimeoutExpired:
+    sys.stderr.write("TIMEOUT after %.0f s: %s\n" % (limit, " ".join(cmd)))
+    sys.exit(124)
 t = time.perf_counter() - t0
 if r.returncode != 0:
-    sys.stderr.write("FAILED (exit %d): %s\n%s\n" % (r.returncode,
-                     " ".join(sys.argv[1:]), r.stderr.decode()[-2000:]))
+    sys.stderr.write("FAILED (exit %d): %s\n%s\n" % (r.returncode, " ".join(cmd),
+                     r.stderr.decode(errors="replace")[-2000:]))
     sys.exit(1)
 print("%.4f" % t)
-EOF
+PY
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {
@@ -81,60 +140,91 @@ spread() { printf '%s\n' "$@" | sort -g | awk 'NR==1{lo=$1} {hi=$1} END {
 	printf "%.4f-%.4f", lo, hi }'; }
 
 # Variants: name and the tracer prefix.
-variants=(untraced memstrace strace strace-k)
+variants=(untraced memstrace strace strace-k nulltrace nulltrace-r)
 prefix() {
 	case $1 in
 	untraced) ;;
 	memstrace) printf '%s\n' "$MEMSTRACE" -o /dev/null ;;
 	strace) printf '%s\n' "$STRACE" -f --seccomp-bpf -e trace=%memory -o /dev/null ;;
 	strace-k) printf '%s\n' "$STRACE" -f --seccomp-bpf -e trace=%memory -k -o /dev/null ;;
+	nulltrace) printf '%s\n' "$BENCH_BUILD/nulltrace" ;;
+	nulltrace-r) printf '%s\n' "$BENCH_BUILD/nulltrace" -r ;;
 	esac
 }
 
+# size WORKLOAD VARIANT: the workload's size parameter (empty: none)
+size() {
+	local k=0
+	[[ $2 == strace-k ]] && k=1
+	case $1 in
+	churn) ((k)) && echo "$CHURN_K_N" || echo "$CHURN_N" ;;
+	syscalls) echo "$SYSCALLS_N" ;;
+	threads) ((k)) && echo "$THREADS_K_N" || echo "$THREADS_N" ;;
+	mallocmix) ((k)) && echo "$MALLOC_K_N" || echo "$MALLOC_N" ;;
+	json) echo "$JSON_MB" ;;
+	gcc) echo "$GCC_LINES" ;;
+	esac
+}
 # workload_cmd WORKLOAD VARIANT: the workload's command line (one word a line)
 workload_cmd() {
+	local n
+	n=$(size "$1" "$2")
 	case $1 in
-	churn)
-		if [[ $2 == strace-k ]]; then
-			printf '%s\n' "$churn" "$CHURN_K_N"
-		else
-			printf '%s\n' "$churn" "$CHURN_N"
-		fi ;;
-	json) printf '%s\n' "$PYTHON" "$here/json.py" ;;
+	churn | syscalls | mallocmix) printf '%s\n' "$BENCH_BUILD/$1" "$n" ;;
+	threads) printf '%s\n' "$BENCH_BUILD/threads" "$n" "$THREADS_BATCH" ;;
+	json) printf '%s\n' "$PYTHON" "$here/json.py" "$n" ;;
+	gcc) printf '%s\n' "$GCC" -O2 -c "$gen_c" -o "$BENCH_BUILD/gen.o" ;;
 	esac
 }
-# Factor applied to a measured time (strace -k on churn runs fewer pairs).
+# scale WORKLOAD VARIANT: factor applied to a measured time (full size over
+# the size run; strace -k runs scaled-down sizes of some workloads)
 scale() {
-	if [[ $1 == churn && $2 == strace-k ]]; then
-		awk -v a="$CHURN_N" -v b="$CHURN_K_N" 'BEGIN { printf "%.6f", a / b }'
-	else
-		echo 1
-	fi
+	awk -v a="$(size "$1" untraced)" -v b="$(size "$1" "$2")" \
+		'BEGIN { if (b > 0 && a != b) printf "%.6f", a / b; else print 1 }'
 }
+trimnum() { sed 's/0*$//; s/\.$//'; }
 
-workloads=(churn json)
-declare -A med rng
+declare -A med rng cnt note
+failures=()
 log=$BENCH_BUILD/times.log
+out=$BENCH_BUILD/results.md
+started=$(date -u '+%F %T UTC')
 : >"$log"
 
-echo "memstrace bench: $(date -u '+%F %T UTC'), $(nproc) CPUs, $(uname -r)" >&2
-echo "  memstrace $MEMSTRACE; $("$STRACE" -V | head -1); python $PYTHON" >&2
+echo "memstrace bench: $started, $(nproc) CPUs, $(uname -r)" | tee -a "$log" >&2
+echo "  memstrace $MEMSTRACE; $("$STRACE" -V | head -1); python $PYTHON; $("$GCC" --version | head -1)" | tee -a "$log" >&2
+echo "  RUNS=$RUNS RUNS_K=$RUNS_K WORKLOADS='$WORKLOADS' MODES='$MODES'" | tee -a "$log" >&2
 echo "  raw times: $log" >&2
 
 for mode in $MODES; do
 	pin=()
 	[[ $mode == pinned ]] && pin=(taskset -c "$PIN_CPU")
-	for w in "${workloads[@]}"; do
-		declare -A times=()
+	for w in $WORKLOADS; do
+		declare -A times=() skip=()
 		# Interleave the variants run by run, so slow drift on a noisy
 		# machine hits every cell alike; each cell is still its own set
 		# of RUNS measurements.
 		for ((r = 1; r <= RUNS; r++)); do
 			for v in "${variants[@]}"; do
+				[[ -n ${skip[$v]:-} ]] && continue
+				limit=$TIMEOUT
+				if [[ $v == strace-k ]]; then
+					((r > RUNS_K)) && continue
+					limit=$K_TIMEOUT
+				fi
 				mapfile -t pre < <(prefix "$v")
 				mapfile -t cmd < <(workload_cmd "$w" "$v")
-				t=$(timeone "${pin[@]}" "${pre[@]}" "${cmd[@]}") ||
-					die "$mode $w $v run $r failed"
+				rc=0
+				t=$(timeone "$limit" "${pin[@]}" "${pre[@]}" "${cmd[@]}" 2>>"$log") || rc=$?
+				if ((rc == 124)) && [[ $v == strace-k ]]; then
+					skip[$v]="skipped (>${K_TIMEOUT} s)"
+					echo "$mode $w $v run $r: over ${K_TIMEOUT}s, rest of cell skipped" | tee -a "$log" >&2
+					continue
+				elif ((rc != 0)); then
+					failures+=("$mode $w $v run $r: $( ((rc == 124)) && echo "timeout (${limit} s)" || echo "non-zero exit") (details in times.log)")
+					echo "$mode $w $v run $r: FAILED" | tee -a "$log" >&2
+					continue
+				fi
 				f=$(scale "$w" "$v")
 				ts=$(awk -v t="$t" -v f="$f" 'BEGIN { printf "%.4f", t * f }')
 				times[$v]+="$ts "
@@ -143,43 +233,155 @@ for mode in $MODES; do
 		done
 		for v in "${variants[@]}"; do
 			# shellcheck disable=SC2086
-			med[$mode,$w,$v]=$(median ${times[$v]})
-			# shellcheck disable=SC2086
-			rng[$mode,$w,$v]=$(spread ${times[$v]})
+			set -- ${times[$v]:-}
+			cnt[$mode,$w,$v]=$#
+			note[$mode,$w,$v]=${skip[$v]:-}
+			if (($#)); then
+				med[$mode,$w,$v]=$(median "$@")
+				rng[$mode,$w,$v]=$(spread "$@")
+			else
+				med[$mode,$w,$v]=
+				rng[$mode,$w,$v]=-
+			fi
 		done
-		unset times
+		unset times skip
 	done
 done
 
 # --- table ----------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.3f", a / b; else print "n/a" }'; }
+floor_of() { [[ $1 == syscalls ]] && echo nulltrace || echo nulltrace-r; }
+# cell MODE WORKLOAD VARIANT: the median, with its marks
+cell() {
+	local m=${med[$1,$2,$3]} n=${cnt[$1,$2,$3]} want=$RUNS s
+	[[ $3 == strace-k ]] && want=$RUNS_K
+	if [[ -z $m ]]; then
+		if [[ -n ${note[$1,$2,$3]} ]]; then echo "${note[$1,$2,$3]}"; else echo "FAILED"; fi
+		return
+	fi
+	s=$m
+	[[ $(scale "$2" "$3") != 1 ]] && s="$s *"
+	((n != want)) && s="$s (n=$n)"
+	[[ -n ${note[$1,$2,$3]} ]] && s="$s (then skipped)"
+	echo "$s"
+}
+describe() {
+	case $1 in
+	churn) echo "\`churn $CHURN_N\`: mmap/munmap pairs from 4 call sites 6 frames deep" ;;
+	syscalls) echo "\`syscalls $SYSCALLS_N\`: getppid() through syscall(2), no mapping calls" ;;
+	threads) echo "\`threads $THREADS_N $THREADS_BATCH\`: threads created and joined $THREADS_BATCH at a time" ;;
+	mallocmix) echo "\`mallocmix $MALLOC_N\`: malloc/free/realloc, 10% of blocks over 256 KiB (mmap, mremap)" ;;
+	json) echo "\`python3 json.py $JSON_MB\`: ~$JSON_MB MB of json.dumps + json.loads" ;;
+	gcc) echo "\`gcc -O2 -c\` of a generated $GCC_LINES-line C file" ;;
+	esac
+}
 
-echo
-echo "Median wall time (s) of $RUNS runs; memstrace = \`memstrace -o /dev/null\` (stacks on, depth 16);"
-echo "strace = \`strace -f --seccomp-bpf -e trace=%memory -o /dev/null\`; strace-k = same with \`-k\`;"
-echo "pinned = every command under \`taskset -c $PIN_CPU\`. churn = $CHURN_N mmap/munmap pairs;"
-echo "json = \`python3 json.py\` (~50 MB dumps + loads)."
-echo
-echo "| mode | workload | untraced | memstrace | strace | strace-k | ms/untraced | ms/strace | ms/strace-k |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
-for mode in $MODES; do
-	for w in "${workloads[@]}"; do
-		u=${med[$mode,$w,untraced]} m=${med[$mode,$w,memstrace]}
-		s=${med[$mode,$w,strace]} k=${med[$mode,$w,strace-k]}
-		kcell=$k
-		[[ $w == churn ]] && kcell="$k *"
-		echo "| $mode | $w | $u | $m | $s | $kcell | $(ratio "$m" "$u") | $(ratio "$m" "$s") | $(ratio "$m" "$k") |"
+# target WORKLOAD VARIANT BOUND LABEL: one checklist line per mode
+target() {
+	local w=$1 v=$2 bound=$3 label=$4 mode m b r
+	for mode in $MODES; do
+		m=${med[$mode,$w,memstrace]:-} b=${med[$mode,$w,$v]:-}
+		r=$(ratio "$m" "$b")
+		if [[ $r == n/a ]]; then
+			echo "- [ ] $label, $mode: not measured"
+		elif awk -v r="$r" -v b="$bound" 'BEGIN { exit !(r <= b) }'; then
+			echo "- [x] $label, $mode: ${r}x -- met"
+		else
+			echo "- [ ] $label, $mode: ${r}x -- missed by $(awk -v r="$r" -v b="$bound" \
+				'BEGIN { printf "%.3fx (%.1f%% over)", r - b, (r / b - 1) * 100 }')"
+		fi
 	done
-done
-echo
-echo "\* churn under strace -k ran $CHURN_K_N pairs per run; the time is scaled linearly by $(scale churn strace-k | sed 's/0*$//; s/\.$//')x to $CHURN_N pairs."
-echo
-echo "Range (min-max, s) of the $RUNS runs per cell:"
-echo
-echo "| mode | workload | untraced | memstrace | strace | strace-k |"
-echo "|---|---|---:|---:|---:|---:|"
-for mode in $MODES; do
-	for w in "${workloads[@]}"; do
-		echo "| $mode | $w | ${rng[$mode,$w,untraced]} | ${rng[$mode,$w,memstrace]} | ${rng[$mode,$w,strace]} | ${rng[$mode,$w,strace-k]} |"
+}
+has() { [[ " $WORKLOADS " == *" $1 "* ]]; }
+
+report() {
+	echo "### \`test/bench/run.sh\`, $started ($(nproc) vCPUs, Linux $(uname -r | cut -d- -f1), strace $sv)"
+	echo
+	echo "Command: \`RUNS=$RUNS RUNS_K=$RUNS_K test/bench/run.sh\`. Whole-process wall time in seconds,"
+	echo "median of $RUNS runs ($RUNS_K for strace -k); every ratio is memstrace's time over"
+	echo "another column's, all from this one run."
+	echo
+	echo "- memstrace = \`memstrace -o /dev/null\` (stacks on, default depth)"
+	echo "- strace = \`strace -f --seccomp-bpf -e trace=%memory -o /dev/null\`; strace -k = the same with \`-k\`"
+	echo "- nulltrace = the floor (same seccomp filter and stops, nothing else); nulltrace -r = the floor"
+	echo "  plus registers and 16 KiB of stack read at each exit"
+	echo "- floor = nulltrace for syscalls (nothing to capture), nulltrace -r for the rest"
+	echo "- pinned = the whole command, tracer included, under \`taskset -c $PIN_CPU\`"
+	echo
+	echo "Workloads:"
+	echo
+	for w in $WORKLOADS; do echo "- $(describe "$w")"; done
+	echo
+	echo "| mode | workload | untraced | memstrace | strace | strace -k | nulltrace | nulltrace -r | ms/untraced | ms/floor | ms/strace | ms/strace-k |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	local mode w m fl
+	for mode in $MODES; do
+		for w in $WORKLOADS; do
+			m=${med[$mode,$w,memstrace]}
+			fl=$(floor_of "$w")
+			echo "| $mode | $w | $(cell "$mode" "$w" untraced) | $(cell "$mode" "$w" memstrace) | $(cell "$mode" "$w" strace) | $(cell "$mode" "$w" strace-k) | $(cell "$mode" "$w" nulltrace) | $(cell "$mode" "$w" nulltrace-r) | $(ratio "$m" "${med[$mode,$w,untraced]}") | $(ratio "$m" "${med[$mode,$w,$fl]}") | $(ratio "$m" "${med[$mode,$w,strace]}") | $(ratio "$m" "${med[$mode,$w,strace-k]}") |"
+		done
 	done
-done
+	echo
+	local sc=()
+	for w in $WORKLOADS; do
+		f=$(scale "$w" strace-k)
+		[[ $f != 1 ]] && sc+=("$w ran $(size "$w" strace-k) instead of $(size "$w" untraced) (x$(echo "$f" | trimnum))")
+	done
+	if ((${#sc[@]})); then
+		echo "\\* strace -k ran a scaled-down size, its time scaled linearly to the full size: $(
+			IFS=';'; echo "${sc[*]}" | sed 's/;/; /g')."
+		echo
+	fi
+	echo "(n=N): only N runs succeeded. skipped: a strace -k run took over ${K_TIMEOUT} s and the cell was dropped."
+	echo
+	echo "Targets (memstrace over the named column, per mode):"
+	echo
+	has syscalls && target syscalls nulltrace 1.05 "syscalls <= 1.05x nulltrace"
+	has churn && target churn nulltrace-r 1.15 "churn <= 1.15x nulltrace -r"
+	has churn && target churn strace 1.0 "churn <= 1.0x strace"
+	has mallocmix && target mallocmix strace 1.0 "mallocmix <= 1.0x strace"
+	has threads && target threads nulltrace-r 1.1 "threads <= 1.1x nulltrace -r"
+	has json && target json nulltrace-r 1.1 "json (python3) <= 1.1x nulltrace -r"
+	has gcc && target gcc nulltrace-r 1.1 "gcc <= 1.1x nulltrace -r"
+	echo
+	if ((${#failures[@]})); then
+		echo "Failed runs (left out of the medians):"
+		echo
+		printf -- '- %s\n' "${failures[@]}"
+		echo
+	fi
+	echo "Range (min-max, s) of the runs per cell:"
+	echo
+	echo "| mode | workload | untraced | memstrace | strace | strace -k | nulltrace | nulltrace -r |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|"
+	for mode in $MODES; do
+		for w in $WORKLOADS; do
+			echo "| $mode | $w | ${rng[$mode,$w,untraced]} | ${rng[$mode,$w,memstrace]} | ${rng[$mode,$w,strace]} | ${rng[$mode,$w,strace-k]} | ${rng[$mode,$w,nulltrace]} | ${rng[$mode,$w,nulltrace-r]} |"
+		done
+	done
+}
+
+report >"$out"
+echo
+cat "$out"
+cat "$out" >>"$log"
+
+# --- README ---------------------------------------------------------------
+# Replace what lies between the two markers in README.md with this report.
+if [[ $UPDATE_README == 1 ]]; then
+	"$PYTHON" - "$here/README.md" "$out" <<'PY'
+import sys
+readme, report = sys.argv[1], open(sys.argv[2]).read()
+begin, end = "<!-- run.sh results: begin -->", "<!-- run.sh results: end -->"
+text = open(readme).read()
+block = begin + "\n" + report.rstrip("\n") + "\n" + end
+if begin in text and end in text:
+    text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+else:
+    text = text.rstrip("\n") + "\n\n" + block + "\n"
+open(readme, "w").write(text)
+PY
+	echo "run.sh: results written to $here/README.md" >&2
+fi
+((${#failures[@]} == 0)) || { echo "run.sh: ${#failures[@]} run(s) failed, see $log" >&2; exit 1; }
