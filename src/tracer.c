@@ -31,8 +31,7 @@
 #include "memstrace/verify.h"
 
 #define PTRACE_OPTIONS_COMMON                                                            \
-	(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |               \
-	 PTRACE_O_TRACECLONE)
+	(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE)
 /*
  * A program we start runs under our seccomp filter, and so must every child
  * it makes (an untraced RET_TRACE is ENOSYS): follow all, and take them down
@@ -43,6 +42,15 @@
 	(PTRACE_OPTIONS_COMMON | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |              \
 	 PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)
 #define PTRACE_OPTIONS_ATTACH_FORKS (PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
+
+/*
+ * PTRACE_EVENT_EXIT is the last moment an address space can be read: only
+ * --verify reads it. Without it, a thread's exit costs no stop.
+ */
+static unsigned long exit_option(const struct options *opt)
+{
+	return opt->verify ? PTRACE_O_TRACEEXIT : 0;
+}
 
 struct tracer {
 	struct trace tr;
@@ -187,7 +195,7 @@ static int spawn(struct tracer *T, const char *path)
 
 	int status;
 	if (waitpid(pid, &status, WSTOPPED) != pid || !WIFSTOPPED(status) ||
-	    ptrace(PTRACE_SEIZE, pid, 0L, (long)PTRACE_OPTIONS_LAUNCH) < 0) {
+	    ptrace(PTRACE_SEIZE, pid, 0L, (long)(PTRACE_OPTIONS_LAUNCH | exit_option(T->opt))) < 0) {
 		int err = errno ? -errno : -ECHILD;
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -960,7 +968,7 @@ int tracer_launch(const struct options *opt, FILE *out)
 /* Takes hold of one process: its proc, image, space, and every thread. */
 static int attach_one(struct tracer *T, pid_t tgid)
 {
-	unsigned long options = PTRACE_OPTIONS_COMMON |
+	unsigned long options = PTRACE_OPTIONS_COMMON | exit_option(T->opt) |
 				(T->opt->follow ? PTRACE_OPTIONS_ATTACH_FORKS : 0);
 	struct proc *proc = proc_create(tgid, true);
 	char *exe = read_exe(tgid);
