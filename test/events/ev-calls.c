@@ -24,10 +24,11 @@
 
 #include <linux/mman.h>
 
+#include "ev-common.h"
+
 #define PAGE 4096ul
 #define RW (PROT_READ | PROT_WRITE)
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
-#define FAILED ((unsigned long)-1)
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -49,57 +50,6 @@
 #define MAP_UNKNOWN 0x200000
 #define MAP_TYPE_UNKNOWN 0xf
 #define MREMAP_UNKNOWN 0x80
-
-static void die(const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/* no stdio buffers: they could map memory */
-	if (write(2, "ev-calls: ", 10) < 0 || write(2, msg, strlen(msg)) < 0 || write(2, "\n", 1) < 0)
-		_exit(99);
-	_exit(99);
-}
-
-static unsigned long sys_mmap(unsigned long addr, unsigned long len, unsigned long prot,
-			      unsigned long flags, long fd, unsigned long off)
-{
-	return (unsigned long)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
-}
-
-static long sys_munmap(unsigned long addr, unsigned long len)
-{
-	return syscall(SYS_munmap, addr, len);
-}
-
-static unsigned long sys_mremap(unsigned long old, unsigned long old_len, unsigned long new_len,
-				unsigned long flags, unsigned long new_addr)
-{
-	return (unsigned long)syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
-}
-
-static unsigned long sys_brk(unsigned long addr)
-{
-	return (unsigned long)syscall(SYS_brk, addr);
-}
-
-/* A call that must succeed. */
-static unsigned long ok(const char *what, unsigned long r)
-{
-	if (r == FAILED || (r > -4096ul && r != 0))
-		die("%s failed: %s", what, strerror(errno));
-	return r;
-}
-
-/* A call that must fail with errno want. */
-static void fails(const char *what, unsigned long r, int want)
-{
-	if (r != FAILED || errno != want)
-		die("%s: got %#lx (%s), want %s", what, r, strerror(errno), strerrorname_np(want));
-}
 
 /* mmap that must succeed, then munmap of the whole length. */
 static void map_unmap(const char *what, unsigned long len, unsigned long prot, unsigned long flags,
