@@ -167,7 +167,7 @@ static int seize_pass(struct trace *tr, pid_t tgid, unsigned long options, struc
 		}
 		struct task *t = task_add(tr, tid);
 		task_set_proc(t, proc);
-		task_set_space(tr, t, space);
+		task_set_space(t, space);
 		ptrace(PTRACE_INTERRUPT, tid, 0L, 0L);
 		added++;
 	}

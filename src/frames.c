@@ -117,17 +117,11 @@ const struct frame *frametab_get(const struct frametab *ft, uint32_t id)
 	return &ft->frames[id - 1];
 }
 
-static const char *basename_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
-}
-
 bool frame_is_loader(const struct frame *f)
 {
 	if (!f->module)
 		return false;
-	const char *base = basename_of(f->module);
+	const char *base = path_base(f->module);
 	return !strncmp(base, "ld-", 3) || !strncmp(base, "ld64.so", 7);
 }
 
@@ -136,7 +130,7 @@ bool frame_is_system(const struct frame *f)
 	static const char *const prefixes[] = { "libc.so", "libc-", "libpthread" };
 	if (!f->module)
 		return false;
-	const char *base = basename_of(f->module);
+	const char *base = path_base(f->module);
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
 		if (!strncmp(base, prefixes[i], strlen(prefixes[i])))
 			return true;
@@ -160,12 +154,12 @@ size_t frame_describe(char *buf, size_t size, const struct frame *f)
 	if (f->function)
 		n = snprintf(buf, size, "%s", f->function);
 	else if (f->module)
-		n = snprintf(buf, size, "%s+0x%" PRIx64, basename_of(f->module), f->rel);
+		n = snprintf(buf, size, "%s+0x%" PRIx64, path_base(f->module), f->rel);
 	else
 		n = snprintf(buf, size, "0x%" PRIx64, f->pc);
 	size_t len = n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
 	if (f->file && len < size) {
-		n = snprintf(buf + len, size - len, " (%s:%u)", basename_of(f->file), f->line);
+		n = snprintf(buf + len, size - len, " (%s:%u)", path_base(f->file), f->line);
 		len += n < 0 ? 0 : (size_t)n < size - len ? (size_t)n : size - len - 1;
 	}
 	return len;

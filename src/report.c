@@ -164,12 +164,6 @@ static double seconds(uint64_t ns)
 	return (double)ns / 1e9;
 }
 
-static const char *basename_of(const char *path)
-{
-	const char *slash = path ? strrchr(path, '/') : NULL;
-	return slash ? slash + 1 : path;
-}
-
 static const struct frame *caller_of(const struct trace *tr, uint32_t stack)
 {
 	unsigned n;
@@ -346,7 +340,7 @@ static void text_group(FILE *out, const struct trace *tr, const struct group *g,
 		fprintf(out, "    #%-2u 0x%012" PRIx64 " ", i, f->pc);
 		frame_text(out, f);
 		if (f->module && f->function)
-			fprintf(out, " in %s", basename_of(f->module));
+			fprintf(out, " in %s", path_base(f->module));
 		fputc('\n', out);
 	}
 	for (size_t i = 0; i < g->n && i < TEXT_REGIONS_SHOWN; i++)

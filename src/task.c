@@ -105,7 +105,7 @@ void task_remove(struct trace *tr, struct task *t)
 	unlink_task(tr, t);
 	tr->ntasks--;
 	region_list_clear(&t->call.undo);
-	task_set_space(tr, t, NULL);
+	task_set_space(t, NULL);
 	task_set_proc(t, NULL);
 	free(t);
 }
@@ -171,10 +171,9 @@ static void space_end(struct space *s)
 	}
 }
 
-void task_set_space(struct trace *tr, struct task *t, struct space *space)
+void task_set_space(struct task *t, struct space *space)
 {
 	struct space *old = t->space;
-	(void)tr;
 	if (old == space)
 		return;
 	if (space) {

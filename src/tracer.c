@@ -499,7 +499,7 @@ static void on_new_child(struct tracer *T, struct task *t, unsigned event)
 	if (!t->space) {
 		/* Not possible after exec; before it, there is nothing to model. */
 	} else if (req.flags & CLONE_VM) {
-		task_set_space(&T->tr, c, t->space);
+		task_set_space(c, t->space);
 		mark_child_stack(t->space, c, req.stack_top);
 	} else {
 		struct space *sp = space_create(&T->tr, tid, c->proc->followed,
@@ -508,7 +508,7 @@ static void on_new_child(struct tracer *T, struct task *t, unsigned event)
 		sp->brk = t->space->brk;
 		sp->start_brk = t->space->start_brk;
 		sp->copied = true;
-		task_set_space(&T->tr, c, sp);
+		task_set_space(c, sp);
 	}
 
 	if (parked)
@@ -546,7 +546,7 @@ static void on_exec(struct tracer *T, struct task *t)
 	}
 	syscall_abandon(t);
 	t->stack_addr = 0;
-	task_set_space(&T->tr, t, space_from_proc(T, pid, proc->followed));
+	task_set_space(t, space_from_proc(T, pid, proc->followed));
 	if (pid == T->root)
 		T->exec_seen = true;
 	resume(T, t, PTRACE_CONT, 0);
@@ -560,11 +560,8 @@ static void on_exit_stop(struct tracer *T, struct task *t)
 {
 	syscall_abandon(t);
 	mark_stack_exited(t);
-	if (!t->at_exit && t->space) {
-		t->at_exit = true;
-		if (--t->space->running == 0 && T->opt->verify)
-			verify_space(T, t);
-	}
+	if (!t->at_exit && t->space && --t->space->running == 0 && T->opt->verify)
+		verify_space(T, t);
 	t->at_exit = true;
 	resume(T, t, PTRACE_CONT, 0);
 }

@@ -65,6 +65,12 @@ _Noreturn void die(const char *fmt, ...)
 	exit(1);
 }
 
+const char *path_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

@@ -27,6 +27,9 @@ char *xstrdup(const char *s);
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The last component of path (the text after its last '/'). */
+const char *path_base(const char *path);
+
 /* Nanoseconds of CLOCK_MONOTONIC. */
 uint64_t now_ns(void);
 

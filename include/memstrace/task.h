@@ -116,7 +116,7 @@ void task_set_proc(struct task *t, struct proc *proc);
 /* A new space with an empty model (model may be given), owned by pid. */
 struct space *space_create(struct trace *tr, pid_t owner, bool report, struct aspace *model);
 /* t uses space (NULL: leaves its current one, ending it when unused). */
-void task_set_space(struct trace *tr, struct task *t, struct space *space);
+void task_set_space(struct task *t, struct space *space);
 
 /* A new image entry for pid, running exe (copied). */
 struct image *image_add(struct trace *tr, pid_t pid, const char *exe);
