@@ -15,7 +15,21 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+
+#include <linux/mman.h>
+
 #define FAILED ((unsigned long)-1)
+#define PAGE 4096ul
+#define RW (PROT_READ | PROT_WRITE)
+#define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
 
 __attribute__((format(printf, 1, 2), noreturn, unused))
 static void die(const char *fmt, ...)
