@@ -18,10 +18,14 @@ struct cached_page {
 	uint8_t data[PAGE_SIZE_X86];
 };
 
-/* Pc -> frame id for this space, valid while its modules do not change. */
+/* What a pc's module says about it; cached with its frame id. */
+enum pc_cfi { CFI_UNKNOWN, CFI_COVERED, CFI_MISSING };
+
+/* Pc -> frame id and CFI verdict for this space, valid while its modules do not change. */
 struct pc_slot {
-	taddr_t pc;
-	uint32_t frame;
+	taddr_t pc;      /* 0 = empty */
+	uint32_t frame;  /* 0 = not interned yet */
+	uint8_t cfi;     /* enum pc_cfi */
 };
 
 struct unwinder {
@@ -174,7 +178,13 @@ static size_t pc_hash(taddr_t pc, size_t cap)
 	return (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
 }
 
-static void remember_pc(struct unwinder *u, taddr_t pc, uint32_t frame);
+static struct pc_slot *slot_in(struct pc_slot *pcs, size_t cap, taddr_t pc)
+{
+	size_t i = pc_hash(pc, cap);
+	while (pcs[i].pc && pcs[i].pc != pc)
+		i = (i + 1) & (cap - 1);
+	return &pcs[i];
+}
 
 static void grow_pcs(struct unwinder *u)
 {
@@ -182,33 +192,24 @@ static void grow_pcs(struct unwinder *u)
 	size_t n = u->pcs_cap;
 	u->pcs_cap *= 2;
 	u->pcs = xcalloc(u->pcs_cap, sizeof(*u->pcs));
-	u->npcs = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (old[i].frame)
-			remember_pc(u, old[i].pc, old[i].frame);
+		if (old[i].pc)
+			*slot_in(u->pcs, u->pcs_cap, old[i].pc) = old[i];
 	}
 	free(old);
 }
 
-static void remember_pc(struct unwinder *u, taddr_t pc, uint32_t frame)
+/* The slot of pc, added empty if new; valid until the next call. */
+static struct pc_slot *pc_slot(struct unwinder *u, taddr_t pc)
 {
-	size_t i = pc_hash(pc, u->pcs_cap);
-	while (u->pcs[i].frame && u->pcs[i].pc != pc)
-		i = (i + 1) & (u->pcs_cap - 1);
-	if (!u->pcs[i].frame)
-		u->npcs++;
-	u->pcs[i] = (struct pc_slot){ pc, frame };
-	if (u->npcs * 2 > u->pcs_cap)
+	if ((u->npcs + 1) * 2 > u->pcs_cap)
 		grow_pcs(u);
-}
-
-static uint32_t known_pc(const struct unwinder *u, taddr_t pc)
-{
-	for (size_t i = pc_hash(pc, u->pcs_cap); u->pcs[i].frame; i = (i + 1) & (u->pcs_cap - 1)) {
-		if (u->pcs[i].pc == pc)
-			return u->pcs[i].frame;
+	struct pc_slot *s = slot_in(u->pcs, u->pcs_cap, pc);
+	if (!s->pc) {
+		s->pc = pc;
+		u->npcs++;
 	}
-	return 0;
+	return s;
 }
 
 /*
@@ -242,7 +243,7 @@ static void name_frame(struct trace *tr, uint32_t id, Dwfl_Module *mod, taddr_t 
 static uint32_t frame_of(struct trace *tr, struct unwinder *u, taddr_t pc, pid_t tid,
 			 unsigned gen, bool *refreshed)
 {
-	uint32_t id = known_pc(u, pc);
+	uint32_t id = pc_slot(u, pc)->frame;
 	if (id)
 		return id;
 
@@ -265,11 +266,49 @@ static uint32_t frame_of(struct trace *tr, struct unwinder *u, taddr_t pc, pid_t
 		if (fresh)
 			name_frame(tr, id, mod, addr);
 	}
-	remember_pc(u, pc, id);
+	pc_slot(u, pc)->frame = id;
 	return id;
 }
 
+/*
+ * Whether the walk may go on past pc. A module with .eh_frame that does not
+ * cover pc (the loader's _start, hand-written assembly) ends the stack here:
+ * libdwfl would otherwise fall back to .debug_frame, and loading that from
+ * a separate debug file decompresses all its DWARF (5 ms for ld.so at every
+ * program start where libc6-dbg is installed) to find nothing more. A module
+ * with no .eh_frame at all keeps the fallback: .debug_frame is its only CFI.
+ */
+static bool eh_covers(Dwfl *dwfl, taddr_t addr)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, addr);
+	Dwarf_Addr bias;
+	Dwarf_CFI *cfi = mod ? dwfl_module_eh_cfi(mod, &bias) : NULL;
+	Dwarf_Frame *frame;
+	if (!cfi)
+		return true;
+	if (dwarf_cfi_addrframe(cfi, addr - bias, &frame) != 0)
+		return false;
+	free(frame);
+	return true;
+}
+
+/*
+ * A return address is looked up at pc - 1, inside the call; pc itself is
+ * tried too for the frames that are not return addresses (the syscall's
+ * own, and one interrupted by a signal), which dwfl_frame_pc can tell only
+ * by unwinding further.
+ */
+static bool unwinds_past(struct unwinder *u, taddr_t pc)
+{
+	struct pc_slot *s = pc_slot(u, pc);
+	if (s->cfi == CFI_UNKNOWN)
+		s->cfi = eh_covers(u->dwfl, pc - 1) || eh_covers(u->dwfl, pc) ? CFI_COVERED
+									      : CFI_MISSING;
+	return s->cfi == CFI_COVERED;
+}
+
 struct walk {
+	struct unwinder *u;
 	taddr_t pcs[MAX_DEPTH];
 	unsigned n, max;
 };
@@ -281,7 +320,9 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	if (!dwfl_frame_pc(state, &pc, NULL) || pc == 0)
 		return DWARF_CB_ABORT;
 	w->pcs[w->n++] = pc;
-	return w->n < w->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+	if (w->n >= w->max || !unwinds_past(w->u, pc))
+		return DWARF_CB_ABORT;
+	return DWARF_CB_OK;
 }
 
 static uint32_t call_site_only(struct trace *tr, taddr_t ip)
@@ -316,7 +357,7 @@ uint32_t unwind_capture(struct trace *tr, struct task *t)
 		u->pages[i].addr = 0;
 	u->tid = t->tid;
 
-	struct walk w = { .max = tr->depth < MAX_DEPTH ? tr->depth : MAX_DEPTH };
+	struct walk w = { .u = u, .max = tr->depth < MAX_DEPTH ? tr->depth : MAX_DEPTH };
 	/* -1 at the end of a stack is normal: keep what was walked. */
 	dwfl_getthread_frames(u->dwfl, t->tid, on_frame, &w);
 	if (w.n == 0)
