@@ -35,14 +35,28 @@ struct unwinder {
 	struct user_regs_struct regs;
 	struct cached_page pages[CACHED_PAGES];
 	unsigned next_page;             /* round-robin victim */
+	taddr_t sp_page;                /* the stack pointer's page in this capture */
+	unsigned span;                  /* pages from sp_page on that the next capture reads first */
+	unsigned touched;               /* pages from sp_page on that this capture used */
 	struct pc_slot *pcs;            /* open addressing, a power of two */
 	size_t npcs, pcs_cap;
 };
 
 /* ---- memory and registers of the stopped thread ---- */
 
+/* Notes how far above the stack pointer this capture reads, to size the next prefetch. */
+static void note_use(struct unwinder *u, taddr_t page)
+{
+	if (page >= u->sp_page && page - u->sp_page < CACHED_PAGES * PAGE_SIZE_X86) {
+		unsigned n = (unsigned)((page - u->sp_page) / PAGE_SIZE_X86) + 1;
+		if (n > u->touched)
+			u->touched = n;
+	}
+}
+
 static const uint8_t *page_of(struct unwinder *u, taddr_t page)
 {
+	note_use(u, page);
 	for (unsigned i = 0; i < CACHED_PAGES; i++) {
 		if (u->pages[i].addr == page)
 			return u->pages[i].data;
@@ -56,6 +70,31 @@ static const uint8_t *page_of(struct unwinder *u, taddr_t page)
 	}
 	c->addr = page;
 	return c->data;
+}
+
+/*
+ * Pages are cached for one capture only: the stack changes between calls.
+ * A capture starts by reading, in one call, as many pages from the stack
+ * pointer up as the previous one used; a stable workload then costs one
+ * read per capture instead of one per page. A short read (the top of the
+ * stack) keeps what it got.
+ */
+static void prefetch_stack(struct unwinder *u, taddr_t sp)
+{
+	struct iovec local[CACHED_PAGES];
+
+	for (unsigned i = 0; i < CACHED_PAGES; i++) {
+		u->pages[i].addr = 0;
+		local[i] = (struct iovec){ u->pages[i].data, PAGE_SIZE_X86 };
+	}
+	u->sp_page = PAGE_DOWN(sp);
+	u->touched = 0;
+	u->next_page = u->span;
+
+	struct iovec remote = { (void *)(uintptr_t)u->sp_page, u->span * PAGE_SIZE_X86 };
+	ssize_t got = u->sp_page ? process_vm_readv(u->tid, local, u->span, &remote, 1, 0) : -1;
+	for (unsigned i = 0; got > 0 && i < (size_t)got / PAGE_SIZE_X86; i++)
+		u->pages[i].addr = u->sp_page + i * PAGE_SIZE_X86;
 }
 
 static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
@@ -147,6 +186,7 @@ static bool report_modules(struct unwinder *u, pid_t tid, unsigned gen)
 static struct unwinder *unwinder_create(struct space *sp, pid_t tid)
 {
 	struct unwinder *u = xcalloc(1, sizeof(*u));
+	u->span = 2;
 	u->pcs_cap = 1024;
 	u->pcs = xcalloc(u->pcs_cap, sizeof(*u->pcs));
 	u->dwfl = dwfl_begin(&proc_callbacks);
@@ -352,14 +392,13 @@ uint32_t unwind_capture(struct trace *tr, struct task *t)
 	if (u->gen != sp->modules_gen)
 		refreshed = report_modules(u, t->tid, sp->modules_gen);
 
-	/* Pages are cached for one capture only: the stack changes between calls. */
-	for (unsigned i = 0; i < CACHED_PAGES; i++)
-		u->pages[i].addr = 0;
 	u->tid = t->tid;
+	prefetch_stack(u, u->regs.rsp);
 
 	struct walk w = { .u = u, .max = tr->depth < MAX_DEPTH ? tr->depth : MAX_DEPTH };
 	/* -1 at the end of a stack is normal: keep what was walked. */
 	dwfl_getthread_frames(u->dwfl, t->tid, on_frame, &w);
+	u->span = u->touched ? u->touched : 1;
 	if (w.n == 0)
 		w.pcs[w.n++] = t->call.ip;
 
