@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* unwind: libdwfl with our own thread callbacks; libdw's conventions stop at this file. */
+/* unwind: libdwfl with our own thread callbacks; libdw's conventions stop at this file (cfi.c is pure). */
 #include "memstrace/unwind.h"
+
+#include "memstrace/cfi.h"
 
 #include <elfutils/libdwfl.h>
 #include <dwarf.h>
@@ -21,11 +23,31 @@ struct cached_page {
 /* What a pc's module says about it; cached with its frame id. */
 enum pc_cfi { CFI_UNKNOWN, CFI_COVERED, CFI_MISSING };
 
-/* Pc -> frame id and CFI verdict for this space, valid while its modules do not change. */
+/* How the fast walk gets past a pc. */
+enum step_kind {
+	STEP_SLOW,  /* libdwfl must: no .eh_frame, no module, or a rule cfi.h cannot hold */
+	STEP_FAST,  /* apply the compiled step */
+	STEP_LAST,  /* the outermost frame: no caller, or no CFI in a module that has .eh_frame */
+};
+
+/* MEMSTRACE_UNWIND: "dwfl" walks with libdwfl only; "check" walks both ways and compares. */
+enum walk_mode { WALK_FAST, WALK_DWFL, WALK_CHECK };
+
+struct step {
+	uint8_t kind; /* enum step_kind */
+	struct cfi_step cfi;
+};
+
+/*
+ * Pc -> frame id, CFI verdict and compiled step for this space, valid while
+ * its modules do not change. The step is kept apart for the first frame,
+ * whose pc is looked up as is, and the others, which are looked up at pc - 1.
+ */
 struct pc_slot {
-	taddr_t pc;      /* 0 = empty */
-	uint32_t frame;  /* 0 = not interned yet */
-	uint8_t cfi;     /* enum pc_cfi */
+	taddr_t pc;       /* 0 = empty */
+	uint32_t frame;   /* 0 = not interned yet */
+	uint32_t step[2]; /* [caller frame?] 1 + index in steps; 0 = not compiled */
+	uint8_t cfi;      /* enum pc_cfi */
 };
 
 struct unwinder {
@@ -40,6 +62,9 @@ struct unwinder {
 	unsigned touched;               /* pages from sp_page on that this capture used */
 	struct pc_slot *pcs;            /* open addressing, a power of two */
 	size_t npcs, pcs_cap;
+	struct step *steps;
+	size_t nsteps, steps_cap;
+	enum walk_mode mode;
 };
 
 /* ---- memory and registers of the stopped thread ---- */
@@ -136,15 +161,21 @@ static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
 	return true;
 }
 
-/* x86_64 DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip. */
-static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
+/* In x86_64 DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip. */
+static void dwarf_regs(const struct user_regs_struct *r, uint64_t regs[CFI_NREGS])
 {
-	const struct user_regs_struct *r = &((struct unwinder *)arg)->regs;
-	Dwarf_Word regs[17] = {
+	const uint64_t v[CFI_NREGS] = {
 		r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi, r->rbp, r->rsp,
 		r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15, r->rip,
 	};
-	return dwfl_thread_state_registers(thread, 0, 17, regs);
+	memcpy(regs, v, sizeof(v));
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
+{
+	Dwarf_Word regs[CFI_NREGS];
+	dwarf_regs(&((struct unwinder *)arg)->regs, regs);
+	return dwfl_thread_state_registers(thread, 0, CFI_NREGS, regs);
 }
 
 static const Dwfl_Thread_Callbacks thread_callbacks = {
@@ -169,6 +200,7 @@ static void forget_pcs(struct unwinder *u)
 {
 	memset(u->pcs, 0, u->pcs_cap * sizeof(*u->pcs));
 	u->npcs = 0;
+	u->nsteps = 0;
 }
 
 /* Re-reads the modules from /proc; unchanged ones keep their loaded debug info. */
@@ -186,6 +218,9 @@ static bool report_modules(struct unwinder *u, pid_t tid, unsigned gen)
 static struct unwinder *unwinder_create(struct space *sp, pid_t tid)
 {
 	struct unwinder *u = xcalloc(1, sizeof(*u));
+	const char *how = getenv("MEMSTRACE_UNWIND");
+	u->mode = !how ? WALK_FAST : strcmp(how, "dwfl") == 0 ? WALK_DWFL
+		  : strcmp(how, "check") == 0 ? WALK_CHECK : WALK_FAST;
 	u->span = 2;
 	u->pcs_cap = 1024;
 	u->pcs = xcalloc(u->pcs_cap, sizeof(*u->pcs));
@@ -207,6 +242,7 @@ void unwind_forget(struct space *sp)
 	if (u->dwfl)
 		dwfl_end(u->dwfl);
 	free(u->pcs);
+	free(u->steps);
 	free(u);
 	sp->unwind = NULL;
 }
@@ -347,6 +383,91 @@ static bool unwinds_past(struct unwinder *u, taddr_t pc)
 	return s->cfi == CFI_COVERED;
 }
 
+/* ---- the fast walk ---- */
+
+static bool rule_of(Dwarf_Frame *f, int reg, uint8_t *rule, int32_t *off)
+{
+	Dwarf_Op mem[3], *ops;
+	size_t nops, i = 1;
+	if (dwarf_frame_register(f, reg, mem, &ops, &nops) != 0)
+		return false;
+	*off = 0;
+	if (nops == 0) {
+		*rule = ops ? CFI_UNDEFINED : CFI_SAME;
+		return true;
+	}
+	if (ops[0].atom != DW_OP_call_frame_cfa)
+		return false;
+	if (i < nops && ops[i].atom == DW_OP_plus_uconst) {
+		int64_t n = (int64_t)ops[i++].number;
+		if (n != (int32_t)n)
+			return false;
+		*off = (int32_t)n;
+	}
+	if (i == nops)
+		*rule = CFI_AT_CFA;
+	else if (i + 1 == nops && ops[i].atom == DW_OP_stack_value)
+		*rule = CFI_CFA_PLUS;
+	else
+		return false;
+	return true;
+}
+
+static enum step_kind compile_frame(Dwarf_Frame *f, struct cfi_step *st)
+{
+	Dwarf_Op *ops;
+	size_t nops;
+	bool signal;
+	if (dwarf_frame_info(f, NULL, NULL, &signal) != CFI_RA || signal ||
+	    dwarf_frame_cfa(f, &ops, &nops) != 0 || nops != 1 || ops[0].atom != DW_OP_bregx ||
+	    ops[0].number >= CFI_NREGS || (int64_t)ops[0].number2 != (int32_t)ops[0].number2)
+		return STEP_SLOW;
+	st->cfa_reg = (uint8_t)ops[0].number;
+	st->cfa_off = (int32_t)ops[0].number2;
+	for (int r = 0; r < CFI_NREGS; r++) {
+		if (!rule_of(f, r, &st->rule[r], &st->off[r]))
+			return STEP_SLOW;
+	}
+	return st->rule[CFI_RA] == CFI_UNDEFINED ? STEP_LAST : STEP_FAST;
+}
+
+static enum step_kind compile_step(Dwfl *dwfl, taddr_t addr, struct cfi_step *st)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, addr);
+	Dwarf_Addr bias;
+	Dwarf_CFI *cfi = mod ? dwfl_module_eh_cfi(mod, &bias) : NULL;
+	Dwarf_Frame *f;
+	if (!cfi)
+		return STEP_SLOW;
+	if (dwarf_cfi_addrframe(cfi, addr - bias, &f) != 0)
+		return STEP_LAST; /* as unwinds_past: no .debug_frame fallback */
+	enum step_kind kind = compile_frame(f, st);
+	free(f);
+	return kind;
+}
+
+static const struct step *step_at(struct unwinder *u, taddr_t pc, bool caller)
+{
+	uint32_t i = pc_slot(u, pc)->step[caller];
+	if (i)
+		return &u->steps[i - 1];
+	if (u->nsteps == u->steps_cap) {
+		u->steps_cap = u->steps_cap ? 2 * u->steps_cap : 256;
+		u->steps = xrealloc(u->steps, u->steps_cap * sizeof(*u->steps));
+	}
+	struct step *st = &u->steps[u->nsteps++];
+	memset(st, 0, sizeof(*st));
+	st->kind = (uint8_t)compile_step(u->dwfl, caller ? pc - 1 : pc, &st->cfi);
+	pc_slot(u, pc)->step[caller] = (uint32_t)u->nsteps;
+	return st;
+}
+
+static bool read_word(void *ctx, uint64_t addr, uint64_t *word)
+{
+	struct unwinder *u = ctx;
+	return memory_read(u->dwfl, addr, word, u);
+}
+
 struct walk {
 	struct unwinder *u;
 	taddr_t pcs[MAX_DEPTH];
@@ -363,6 +484,51 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	if (w->n >= w->max || !unwinds_past(w->u, pc))
 		return DWARF_CB_ABORT;
 	return DWARF_CB_OK;
+}
+
+/*
+ * Walks with compiled steps only. False when a frame needs libdwfl; the
+ * caller then walks again with it from the start, so a stack is never half
+ * one and half the other. Both end a stack at the same places.
+ */
+static bool walk_fast(struct unwinder *u, struct walk *w)
+{
+	struct cfi_regs regs = { .known = (1u << CFI_NREGS) - 1 };
+	dwarf_regs(&u->regs, regs.val);
+
+	for (bool caller = false; regs.val[CFI_RA] != 0; caller = true) {
+		taddr_t pc = regs.val[CFI_RA];
+		w->pcs[w->n++] = pc;
+		if (w->n >= w->max)
+			return true;
+		const struct step *st = step_at(u, pc, caller);
+		if (st->kind == STEP_SLOW)
+			return false;
+		if (st->kind == STEP_LAST || !cfi_step_apply(&st->cfi, &regs, read_word, u) ||
+		    !(regs.known & (1u << CFI_RA)))
+			return true;
+	}
+	return true;
+}
+
+static void walk_dwfl(struct unwinder *u, struct walk *w)
+{
+	w->n = 0;
+	/* -1 at the end of a stack is normal: keep what was walked. */
+	dwfl_getthread_frames(u->dwfl, u->tid, on_frame, w);
+}
+
+/* MEMSTRACE_UNWIND=check: the fast walk must find what libdwfl finds. */
+static void check_walk(struct unwinder *u, const struct walk *fast)
+{
+	struct walk w = { .u = u, .max = fast->max };
+	walk_dwfl(u, &w);
+	unsigned same = 0;
+	while (same < w.n && same < fast->n && w.pcs[same] == fast->pcs[same])
+		same++;
+	if (same != w.n || same != fast->n)
+		warnx_("unwind check: tid %d: fast walk has %u frames, libdwfl %u, first difference at #%u",
+		       u->tid, fast->n, w.n, same);
 }
 
 static uint32_t call_site_only(struct trace *tr, taddr_t ip)
@@ -396,8 +562,11 @@ uint32_t unwind_capture(struct trace *tr, struct task *t)
 	prefetch_stack(u, u->regs.rsp);
 
 	struct walk w = { .u = u, .max = tr->depth < MAX_DEPTH ? tr->depth : MAX_DEPTH };
-	/* -1 at the end of a stack is normal: keep what was walked. */
-	dwfl_getthread_frames(u->dwfl, t->tid, on_frame, &w);
+	bool fast = u->mode != WALK_DWFL && walk_fast(u, &w);
+	if (!fast)
+		walk_dwfl(u, &w);
+	else if (u->mode == WALK_CHECK)
+		check_walk(u, &w);
 	u->span = u->touched ? u->touched : 1;
 	if (w.n == 0)
 		w.pcs[w.n++] = t->call.ip;

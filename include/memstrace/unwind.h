@@ -3,8 +3,10 @@
  * unwind: the call stack of a thread stopped in a mapping call, as frame ids
  * interned in the trace's frametab and stackdb. One libdwfl session per
  * address space, with our own thread callbacks: registers from one
- * PTRACE_GETREGS, stack memory from process_vm_readv a page at a time,
- * cached for the length of one capture. Modules are re-read from /proc only
+ * PTRACE_GETREGS, stack memory from process_vm_readv by pages, cached for
+ * the length of one capture. Each pc's CFI is compiled once into a cfi.h
+ * step; libdwfl walks only the stacks those cannot (MEMSTRACE_UNWIND in the
+ * man page). Modules are re-read from /proc only
  * when the space's modules_gen says an executable mapping changed, or when a
  * pc falls in no known module. A frame is named when first seen, so a
  * library unloaded before the report is still named.

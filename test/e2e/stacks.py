@@ -25,6 +25,9 @@ MODE is one of
              frame still reads dl_lib_map at dl-lib.c's mmap line, its
              module ends with the library's file name, and main's frame
              above it is at dl-main.c's line of the call
+  signal     PROG is sig-mmap: the handler's frame reads on_signal at
+             sig-mmap.c's mmap line, and above it, past the C library's
+             signal trampoline and raise, main at the line that raises
   depth0     PROG is sizes, run with -k 0: every group's stack is exactly
              one frame; both sizes' groups hold their regions; the summary's
              regions and bytes are those of a run with stacks
@@ -36,8 +39,10 @@ MODE is one of
              renders them
 
 Every mode runs  MEMSTRACE --format=json --verify [-k 0] -o REPORT PROG ARGS
-with MEMSTRACE_TRUTH naming a fresh file (test/progs/truth.h) and
-DEBUGINFOD_URLS unset, checks the exit status (0), the report's shape and
+with MEMSTRACE_TRUTH naming a fresh file (test/progs/truth.h),
+DEBUGINFOD_URLS unset and MEMSTRACE_UNWIND=check (memstrace walks every
+stack with its compiled CFI and again with libdwfl, and says so on stderr
+when they differ: that line is a problem), checks the exit status (0), the report's shape and
 invariants (check.py), and that every truth region is reported exactly, in
 a group of its syscall, size and kind. It prints each check it made, and
 each problem with the frames memstrace reported as JSON; exits 1 on any
@@ -55,7 +60,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check  # noqa: E402  (the e2e checker: report shape and invariants, truth parsing)
 
-MODES = ("reference", "chain", "stripped", "dlopen", "depth0", "folded")
+MODES = ("reference", "chain", "stripped", "dlopen", "signal", "depth0", "folded")
 FOLDED_RE = re.compile(r"^[^;\n]+(;[^;\n]+)* \d+$")
 LABEL_RE = re.compile(r"^\[(\w+) (\d+) (\w+)\]$")
 CHAIN_LEN = 6
@@ -207,9 +212,9 @@ def run_memstrace(ck, opts, tmp, name, fmt, extra, truth):
     out_path = os.path.join(tmp, name)
     cmd = [opts["memstrace"], "--format=" + fmt] + (["--verify"] if fmt == "json" else [])
     cmd += extra + ["-o", out_path, opts["prog"]] + opts["args"]
-    env = dict(os.environ, MEMSTRACE_TRUTH=truth)
+    env = dict(os.environ, MEMSTRACE_TRUTH=truth, MEMSTRACE_UNWIND="check")
     env.pop("DEBUGINFOD_URLS", None)  # symbols come from the files here, not from a server
-    print("running: MEMSTRACE_TRUTH=%s %s" % (truth, " ".join(cmd)), flush=True)
+    print("running: MEMSTRACE_UNWIND=check MEMSTRACE_TRUTH=%s %s" % (truth, " ".join(cmd)), flush=True)
     with tempfile.TemporaryFile() as outf, tempfile.TemporaryFile() as errf:
         proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=outf, stderr=errf,
                                 preexec_fn=os.setpgrp)
@@ -226,6 +231,10 @@ def run_memstrace(ck, opts, tmp, name, fmt, extra, truth):
                 ck.fail("memstrace exited and left processes running in its process group (killed them)")
         errf.seek(0)
         err = errf.read().decode(errors="replace")
+    mismatches = [l for l in err.split("\n") if "unwind check" in l]
+    if mismatches:
+        ck.fail("the fast walk and libdwfl found different stacks (%d times)" % len(mismatches),
+                *("| " + l for l in mismatches[:10]))
     if status is not None and status != 0:
         ck.fail("exit status of memstrace (%s)" % " ".join(cmd), "- expected: 0",
                 "+ got:      %s" % check.describe_status(status),
@@ -464,6 +473,42 @@ def mode_dlopen(ck, opts, tmp):
               % (i, lib_line, lib, i + 1, main_line))
 
 
+def mode_signal(ck, opts, tmp):
+    src = os.path.join(opts["src"], "sig-mmap.c")
+    mmap_line = call_line(ck, src, "mmap")
+    raise_line = call_line(ck, src, "raise")
+    rep, groups = json_run(ck, opts, tmp, "signal")
+    if rep is None or mmap_line is None or raise_line is None:
+        return
+    ck.ok("sig-mmap.c calls mmap at line %d, raise at line %d" % (mmap_line, raise_line))
+    fact, g = the_group(ck, groups, "signal")
+    if g is None:
+        return
+    stack = g.get("stack") if isinstance(g.get("stack"), list) else []
+    prog = base(opts["prog"])
+    i = first_in(stack, prog)
+    if i is None:
+        ck.fail("signal: no frame of %s in the group's stack" % prog, *stack_dump(stack))
+        return
+    good = only_system_below(ck, "signal", stack, i)
+    good &= expect_frame(ck, "signal", stack, i, "on_signal", "sig-mmap.c", mmap_line, prog)
+    j = next((k for k in range(i + 1, len(stack)) if in_module(stack[k], prog)), None)
+    between = stack[i + 1:j] if j is not None else []
+    if j is None:
+        ck.fail("signal: no frame of %s above the handler: the walk stopped at the signal frame" % prog,
+                *stack_dump(stack, i))
+        good = False
+    elif not between or not all(is_system(f) for f in between):
+        ck.fail("signal: between the handler and main there must be the C library's trampoline and raise, "
+                "and only them", *stack_dump(stack, j))
+        good = False
+    else:
+        good &= expect_frame(ck, "signal", stack, j, "main", "sig-mmap.c", raise_line, prog)
+    if good:
+        ck.ok("frame %d is on_signal (sig-mmap.c:%d), frames %d-%d libc's, frame %d main (sig-mmap.c:%d)"
+              % (i, mmap_line, i + 1, j - 1, j, raise_line))
+
+
 def mode_depth0(ck, opts, tmp):
     rep0, groups0 = json_run(ck, opts, tmp, "depth0", ["-k", "0"])
     rep, groups = json_run(ck, opts, tmp, "depth16")
@@ -622,7 +667,7 @@ def parse_args(argv):
         raise Usage("MODE, MEMSTRACE and PROG are required")
     if rest[0] not in MODES:
         raise Usage("unknown mode %r: expected one of %s" % (rest[0], ", ".join(MODES)))
-    if rest[0] in ("reference", "chain", "dlopen") and not opts["src"]:
+    if rest[0] in ("reference", "chain", "dlopen", "signal") and not opts["src"]:
         raise Usage("mode %s needs --src" % rest[0])
     opts["mode"] = rest[0]
     opts["memstrace"], opts["prog"], opts["args"] = (os.path.abspath(rest[1]), os.path.abspath(rest[2]),
