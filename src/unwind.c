@@ -354,18 +354,29 @@ static uint32_t frame_of(struct trace *tr, struct unwinder *u, taddr_t pc, pid_t
  * program start where libc6-dbg is installed) to find nothing more. A module
  * with no .eh_frame at all keeps the fallback: .debug_frame is its only CFI.
  */
-static bool eh_covers(Dwfl *dwfl, taddr_t addr)
+enum eh_lookup {
+	EH_NONE,    /* no module, or one with no .eh_frame */
+	EH_MISSING, /* the module's .eh_frame does not cover addr */
+	EH_FOUND,   /* *frame is addr's, to be freed */
+};
+
+static enum eh_lookup eh_frame_at(Dwfl *dwfl, taddr_t addr, Dwarf_Frame **frame)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(dwfl, addr);
 	Dwarf_Addr bias;
 	Dwarf_CFI *cfi = mod ? dwfl_module_eh_cfi(mod, &bias) : NULL;
-	Dwarf_Frame *frame;
 	if (!cfi)
-		return true;
-	if (dwarf_cfi_addrframe(cfi, addr - bias, &frame) != 0)
-		return false;
-	free(frame);
-	return true;
+		return EH_NONE;
+	return dwarf_cfi_addrframe(cfi, addr - bias, frame) == 0 ? EH_FOUND : EH_MISSING;
+}
+
+static bool eh_covers(Dwfl *dwfl, taddr_t addr)
+{
+	Dwarf_Frame *frame;
+	enum eh_lookup found = eh_frame_at(dwfl, addr, &frame);
+	if (found == EH_FOUND)
+		free(frame);
+	return found != EH_MISSING;
 }
 
 /*
@@ -433,14 +444,15 @@ static enum step_kind compile_frame(Dwarf_Frame *f, struct cfi_step *st)
 
 static enum step_kind compile_step(Dwfl *dwfl, taddr_t addr, struct cfi_step *st)
 {
-	Dwfl_Module *mod = dwfl_addrmodule(dwfl, addr);
-	Dwarf_Addr bias;
-	Dwarf_CFI *cfi = mod ? dwfl_module_eh_cfi(mod, &bias) : NULL;
 	Dwarf_Frame *f;
-	if (!cfi)
+	switch (eh_frame_at(dwfl, addr, &f)) {
+	case EH_NONE:
 		return STEP_SLOW;
-	if (dwarf_cfi_addrframe(cfi, addr - bias, &f) != 0)
+	case EH_MISSING:
 		return STEP_LAST; /* as unwinds_past: no .debug_frame fallback */
+	case EH_FOUND:
+		break;
+	}
 	enum step_kind kind = compile_frame(f, st);
 	free(f);
 	return kind;

@@ -307,6 +307,18 @@ def the_group(ck, groups, name):
     return fact, g
 
 
+def truth_stack(ck, groups, name, line, where):
+    """The stack of the group that holds the program's truth region; a
+    problem when the truth's line is not line, the source search's for where."""
+    fact, g = the_group(ck, groups, name)
+    if g is None:
+        return None
+    if fact["line"] != line:
+        ck.fail("%s: the program's truth says %s at line %d, the source search says %d"
+                % (name, where, fact["line"], line))
+    return g.get("stack") if isinstance(g.get("stack"), list) else []
+
+
 def first_in(stack, module_base):
     for i, f in enumerate(stack):
         if in_module(f, module_base):
@@ -372,13 +384,9 @@ def mode_chain(ck, opts, tmp):
     rep, groups = json_run(ck, opts, tmp, "chain")
     if rep is None or want is None:
         return
-    fact, g = the_group(ck, groups, "chain")
-    if g is None:
+    stack = truth_stack(ck, groups, "chain", want[-1][2], "main calls")
+    if stack is None:
         return
-    if fact["line"] != want[-1][2]:
-        ck.fail("chain: the program's truth says main calls at line %d, the source search says %d"
-                % (fact["line"], want[-1][2]))
-    stack = g.get("stack") if isinstance(g.get("stack"), list) else []
     prog = base(opts["prog"])
     i = first_in(stack, prog)
     if i is None:
@@ -452,13 +460,9 @@ def mode_dlopen(ck, opts, tmp):
     if rep is None or lib_line is None or main_line is None:
         return
     ck.ok("dl-lib.c calls mmap at line %d, dl-main.c calls the library at line %d" % (lib_line, main_line))
-    fact, g = the_group(ck, groups, "dlopen")
-    if g is None:
+    stack = truth_stack(ck, groups, "dlopen", main_line, "main calls")
+    if stack is None:
         return
-    if fact["line"] != main_line:
-        ck.fail("dlopen: the program's truth says main calls at line %d, the source search says %d"
-                % (fact["line"], main_line))
-    stack = g.get("stack") if isinstance(g.get("stack"), list) else []
     i = first_in(stack, lib)
     if i is None:
         i = next((k for k, f in enumerate(stack) if not is_system(f)), None)
@@ -481,10 +485,9 @@ def mode_signal(ck, opts, tmp):
     if rep is None or mmap_line is None or raise_line is None:
         return
     ck.ok("sig-mmap.c calls mmap at line %d, raise at line %d" % (mmap_line, raise_line))
-    fact, g = the_group(ck, groups, "signal")
-    if g is None:
+    stack = truth_stack(ck, groups, "signal", mmap_line, "the handler maps")
+    if stack is None:
         return
-    stack = g.get("stack") if isinstance(g.get("stack"), list) else []
     prog = base(opts["prog"])
     i = first_in(stack, prog)
     if i is None:
