@@ -2,7 +2,12 @@
 /* task: tasks by tid, their processes, and the address spaces they share. */
 #include "memstrace/task.h"
 
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "memstrace/unwind.h"
 
@@ -19,6 +24,13 @@ void trace_init(struct trace *tr)
 	tr->t0 = now_ns();
 }
 
+static void space_close_mem(struct space *s)
+{
+	if (s->mem_fd >= 0)
+		close(s->mem_fd);
+	s->mem_fd = -1;
+}
+
 void trace_finish(struct trace *tr)
 {
 	for (size_t i = 0; i < tr->nbuckets; i++) {
@@ -28,6 +40,7 @@ void trace_finish(struct trace *tr)
 	free(tr->buckets);
 	for (struct space *s = tr->spaces, *next; s; s = next) {
 		next = s->next;
+		space_close_mem(s);
 		unwind_forget(s);
 		aspace_destroy(s->model);
 		free(s);
@@ -144,6 +157,7 @@ struct space *space_create(struct trace *tr, pid_t owner, bool report, struct as
 	s->id = ++tr->nspaces;
 	s->owner = owner;
 	s->report = report;
+	s->mem_fd = SPACE_MEM_UNOPENED;
 	*tr->spaces_tail = s;
 	tr->spaces_tail = &s->next;
 	return s;
@@ -162,6 +176,7 @@ static bool keep_traced(const struct region *r, void *ctx)
 static void space_end(struct space *s)
 {
 	s->ended = true;
+	space_close_mem(s);
 	unwind_forget(s);
 	if (s->report) {
 		aspace_filter(s->model, keep_traced, NULL);
@@ -188,6 +203,48 @@ void task_set_space(struct task *t, struct space *space)
 		if (--old->users == 0)
 			space_end(old);
 	}
+}
+
+/*
+ * A descriptor above this is given back: with -f and thousands of processes
+ * alive, /proc/PID/maps and the report must still find descriptors free.
+ */
+static int mem_fd_ceiling(void)
+{
+	static int ceiling;
+	struct rlimit lim;
+	if (!ceiling)
+		ceiling = getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+				  lim.rlim_cur < INT_MAX
+			  ? (int)lim.rlim_cur / 2
+			  : 512;
+	return ceiling;
+}
+
+static int open_mem(pid_t tid)
+{
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= mem_fd_ceiling()) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+ssize_t space_read(struct space *sp, pid_t tid, const struct iovec *iov, int n, taddr_t addr)
+{
+	if (sp && sp->mem_fd == SPACE_MEM_UNOPENED)
+		sp->mem_fd = open_mem(tid);
+	if (sp && sp->mem_fd >= 0)
+		return preadv(sp->mem_fd, iov, n, (off_t)addr);
+
+	size_t len = 0;
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	return process_vm_readv(tid, iov, (unsigned long)n, &remote, 1, 0);
 }
 
 struct image *image_add(struct trace *tr, pid_t pid, const char *exe)

@@ -389,8 +389,9 @@ static void guess_clone_request(unsigned event, struct clone_request *req)
 		req->flags = CLONE_VM | CLONE_THREAD;
 }
 
-static void read_clone_request(pid_t tid, unsigned event, struct clone_request *req)
+static void read_clone_request(struct task *t, unsigned event, struct clone_request *req)
 {
+	pid_t tid = t->tid;
 	struct user_regs_struct regs;
 	guess_clone_request(event, req);
 	if (ptrace(PTRACE_GETREGS, tid, 0L, &regs) < 0)
@@ -403,8 +404,7 @@ static void read_clone_request(pid_t tid, unsigned event, struct clone_request *
 	case SYS_clone3: {
 		uint64_t args[7]; /* flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size */
 		struct iovec local = { args, sizeof(args) };
-		struct iovec remote = { (void *)(uintptr_t)regs.rdi, sizeof(args) };
-		if (process_vm_readv(tid, &local, 1, &remote, 1, 0) == sizeof(args))
+		if (space_read(t->space, tid, &local, 1, regs.rdi) == sizeof(args))
 			*req = (struct clone_request){ args[0], args[5] ? args[5] + args[6] : 0 };
 		break;
 	}
@@ -479,7 +479,7 @@ static void on_new_child(struct tracer *T, struct task *t, unsigned event)
 		resume(T, t, PTRACE_CONT, 0);
 		return;
 	}
-	read_clone_request(t->tid, event, &req);
+	read_clone_request(t, event, &req);
 	pid_t tid = (pid_t)msg;
 	struct task *c = task_find(&T->tr, tid);
 	bool parked = c && c->parked;

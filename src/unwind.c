@@ -52,6 +52,7 @@ struct pc_slot {
 
 struct unwinder {
 	Dwfl *dwfl;
+	struct space *sp;               /* whose memory is read */
 	unsigned gen;                   /* the space's modules_gen when modules were read */
 	pid_t tid;                      /* the thread being unwound */
 	struct user_regs_struct regs;
@@ -88,8 +89,7 @@ static const uint8_t *page_of(struct unwinder *u, taddr_t page)
 	}
 	struct cached_page *c = &u->pages[u->next_page++ % CACHED_PAGES];
 	struct iovec local = { c->data, sizeof(c->data) };
-	struct iovec remote = { (void *)(uintptr_t)page, sizeof(c->data) };
-	if (process_vm_readv(u->tid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(c->data)) {
+	if (space_read(u->sp, u->tid, &local, 1, page) != (ssize_t)sizeof(c->data)) {
 		c->addr = 0;
 		return NULL;
 	}
@@ -116,8 +116,7 @@ static void prefetch_stack(struct unwinder *u, taddr_t sp)
 	u->touched = 0;
 	u->next_page = u->span;
 
-	struct iovec remote = { (void *)(uintptr_t)u->sp_page, u->span * PAGE_SIZE_X86 };
-	ssize_t got = u->sp_page ? process_vm_readv(u->tid, local, u->span, &remote, 1, 0) : -1;
+	ssize_t got = u->sp_page ? space_read(u->sp, u->tid, local, (int)u->span, u->sp_page) : -1;
 	for (unsigned i = 0; got > 0 && i < (size_t)got / PAGE_SIZE_X86; i++)
 		u->pages[i].addr = u->sp_page + i * PAGE_SIZE_X86;
 }
@@ -218,6 +217,7 @@ static bool report_modules(struct unwinder *u, pid_t tid, unsigned gen)
 static struct unwinder *unwinder_create(struct space *sp, pid_t tid)
 {
 	struct unwinder *u = xcalloc(1, sizeof(*u));
+	u->sp = sp;
 	const char *how = getenv("MEMSTRACE_UNWIND");
 	u->mode = !how ? WALK_FAST : strcmp(how, "dwfl") == 0 ? WALK_DWFL
 		  : strcmp(how, "check") == 0 ? WALK_CHECK : WALK_FAST;

@@ -10,6 +10,7 @@
 #define MEMSTRACE_TASK_H
 
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 
 #include "memstrace/aspace.h"
@@ -33,7 +34,10 @@ struct space {
 	taddr_t start_brk, brk;
 	unsigned modules_gen;     /* bumped when an executable file mapping changes */
 	struct unwinder *unwind;  /* unwinding state, made at the first capture */
+	int mem_fd;               /* /proc/TID/mem; SPACE_MEM_UNOPENED until the first read */
 };
+
+#define SPACE_MEM_UNOPENED (-2)
 
 enum image_state { IMAGE_RUNNING, IMAGE_EXITED, IMAGE_EXEC };
 
@@ -117,6 +121,15 @@ void task_set_proc(struct task *t, struct proc *proc);
 struct space *space_create(struct trace *tr, pid_t owner, bool report, struct aspace *model);
 /* t uses space (NULL: leaves its current one, ending it when unused). */
 void task_set_space(struct task *t, struct space *space);
+/*
+ * Reads the tracee's memory at addr into iov, through tid; a short read ends
+ * at the first page that cannot be read. sp's /proc/TID/mem is opened by the
+ * first read and kept: the descriptor holds the address space, so a read
+ * makes no permission check (0.8 us against process_vm_readv's 1.2 us,
+ * taskset -c 0). process_vm_readv when sp is NULL or the file cannot be
+ * opened, or only above half the limit of open files.
+ */
+ssize_t space_read(struct space *sp, pid_t tid, const struct iovec *iov, int n, taddr_t addr);
 
 /* A new image entry for pid, running exe (copied). */
 struct image *image_add(struct trace *tr, pid_t pid, const char *exe);
