@@ -202,10 +202,12 @@ for mode in $MODES; do
 	for w in $WORKLOADS; do
 		declare -A times=() skip=()
 		# Interleave the variants run by run, so slow drift on a noisy
-		# machine hits every cell alike; each cell is still its own set
-		# of RUNS measurements.
+		# machine hits every cell alike, and rotate their order, so none
+		# always runs right after the same one; each cell is still its
+		# own set of RUNS measurements.
 		for ((r = 1; r <= RUNS; r++)); do
-			for v in "${variants[@]}"; do
+			for ((k = 0; k < ${#variants[@]}; k++)); do
+				v=${variants[$(((k + r - 1) % ${#variants[@]}))]}
 				[[ -n ${skip[$v]:-} ]] && continue
 				limit=$TIMEOUT
 				if [[ $v == strace-k ]]; then
