@@ -15,7 +15,8 @@ usage: check.py [OPTIONS] MEMSTRACE PROG [ARGS...]
   --offline R T        check report file R against truth file T; run nothing
 
 It runs  MEMSTRACE --format=json --verify [-f] [ARGS...] -o REPORT PROG ARGS
-with MEMSTRACE_TRUTH naming a fresh file, then checks the exit status, the
+with MEMSTRACE_TRUTH naming a fresh file and MEMSTRACE_UNWIND=check (a line
+saying the two stack walks differ is a problem), then checks the exit status, the
 report's shape and invariants (SPEC.md), and every truth fact. It prints each
 problem ("-" what was expected, "+" what the report holds) and exits 1, or
 prints "ok: N truth facts checked" and exits 0. Standard library only.
@@ -513,13 +514,23 @@ def group_empty(pgid, wait=1.0):
     return True
 
 
+def check_unwind(ck, err):
+    """Runs set MEMSTRACE_UNWIND=check: memstrace walks every stack with its
+    compiled CFI and again with libdwfl, and writes a line on stderr when
+    the two differ. Each such line is a problem."""
+    bad = [l for l in err.split("\n") if "unwind check:" in l]
+    if bad:
+        ck.fail("the fast walk and libdwfl found different stacks (%d times)" % len(bad),
+                *("| " + l for l in bad[:10]))
+
+
 def run(opts, tmp, ck):
     truth = os.path.join(tmp, "truth")
     report = os.path.join(tmp, "report.json")
     cmd = [opts["memstrace"], "--format=json", "--verify"] + (["-f"] if opts["follow"] else [])
     cmd += opts["extra"] + ["-o", report, opts["prog"]] + opts["args"]
-    env = dict(os.environ, MEMSTRACE_TRUTH=truth)
-    print("running: MEMSTRACE_TRUTH=%s %s" % (truth, " ".join(cmd)), flush=True)
+    env = dict(os.environ, MEMSTRACE_TRUTH=truth, MEMSTRACE_UNWIND="check")
+    print("running: MEMSTRACE_UNWIND=check MEMSTRACE_TRUTH=%s %s" % (truth, " ".join(cmd)), flush=True)
     # Its own process group, so that a timeout kills the tracees too; output
     # to files, so that a tracee left behind cannot keep us waiting on a pipe.
     with tempfile.TemporaryFile() as outf, tempfile.TemporaryFile() as errf:
@@ -540,6 +551,7 @@ def run(opts, tmp, ck):
         errf.seek(0)
         out = outf.read().decode(errors="replace")
         err = errf.read().decode(errors="replace")
+    check_unwind(ck, err)
     if status is not None and status != opts["exit"]:
         ck.fail("exit status of memstrace", "- expected: %d" % opts["exit"], "+ got:      %s" % describe_status(status))
     return report, truth, out, err

@@ -231,10 +231,7 @@ def run_memstrace(ck, opts, tmp, name, fmt, extra, truth):
                 ck.fail("memstrace exited and left processes running in its process group (killed them)")
         errf.seek(0)
         err = errf.read().decode(errors="replace")
-    mismatches = [l for l in err.split("\n") if "unwind check" in l]
-    if mismatches:
-        ck.fail("the fast walk and libdwfl found different stacks (%d times)" % len(mismatches),
-                *("| " + l for l in mismatches[:10]))
+    check.check_unwind(ck, err)
     if status is not None and status != 0:
         ck.fail("exit status of memstrace (%s)" % " ".join(cmd), "- expected: 0",
                 "+ got:      %s" % check.describe_status(status),
