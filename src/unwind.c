@@ -20,8 +20,8 @@ struct cached_page {
 	uint8_t data[PAGE_SIZE_X86];
 };
 
-/* What a pc's module says about it; cached with its frame id. */
-enum pc_cfi { CFI_UNKNOWN, CFI_COVERED, CFI_MISSING };
+/* Whether .eh_frame covers a pc (see unwinds_past); cached with its frame id. */
+enum eh_cover { COVER_UNKNOWN, COVER_YES, COVER_NO };
 
 /* How the fast walk gets past a pc. */
 enum step_kind {
@@ -47,7 +47,7 @@ struct pc_slot {
 	taddr_t pc;       /* 0 = empty */
 	uint32_t frame;   /* 0 = not interned yet */
 	uint32_t step[2]; /* [caller frame?] 1 + index in steps; 0 = not compiled */
-	uint8_t cfi;      /* enum pc_cfi */
+	uint8_t cover;    /* enum eh_cover */
 };
 
 struct unwinder {
@@ -388,10 +388,10 @@ static bool eh_covers(Dwfl *dwfl, taddr_t addr)
 static bool unwinds_past(struct unwinder *u, taddr_t pc)
 {
 	struct pc_slot *s = pc_slot(u, pc);
-	if (s->cfi == CFI_UNKNOWN)
-		s->cfi = eh_covers(u->dwfl, pc - 1) || eh_covers(u->dwfl, pc) ? CFI_COVERED
-									      : CFI_MISSING;
-	return s->cfi == CFI_COVERED;
+	if (s->cover == COVER_UNKNOWN)
+		s->cover = eh_covers(u->dwfl, pc - 1) || eh_covers(u->dwfl, pc) ? COVER_YES
+									      : COVER_NO;
+	return s->cover == COVER_YES;
 }
 
 /* ---- the fast walk ---- */
