@@ -1177,28 +1177,7 @@ MODES = {
 
 def parse_args(argv):
     opts = {"src": None, "timeout": 50.0, "keep": False}
-    i = 0
-    while i < len(argv) and argv[i].startswith("--"):
-        name, eq, val = argv[i].partition("=")
-        i += 1
-        if name == "--keep":
-            opts["keep"] = True
-            continue
-        if name not in ("--src", "--timeout"):
-            raise Usage("unknown option %s" % name)
-        if not eq:
-            if i >= len(argv):
-                raise Usage("%s needs a value" % name)
-            val = argv[i]
-            i += 1
-        if name == "--src":
-            opts["src"] = val
-        else:
-            try:
-                opts["timeout"] = float(val)
-            except ValueError:
-                raise Usage("bad --timeout %r" % val)
-    rest = argv[i:]
+    rest = check.parse_options(argv, opts, ("--src",), Usage)
     if len(rest) != 3:
         raise Usage("MODE, MEMSTRACE and PROG are required")
     opts["mode"], opts["memstrace"], opts["prog"] = rest

@@ -15,11 +15,12 @@ usage: check.py [OPTIONS] MEMSTRACE PROG [ARGS...]
   --offline R T        check report file R against truth file T; run nothing
 
 It runs  MEMSTRACE --format=json --verify [-f] [ARGS...] -o REPORT PROG ARGS
-with MEMSTRACE_TRUTH naming a fresh file and MEMSTRACE_UNWIND=check (a line
-saying the two stack walks differ is a problem), then checks the exit status, the
-report's shape and invariants (SPEC.md), and every truth fact. It prints each
-problem ("-" what was expected, "+" what the report holds) and exits 1, or
-prints "ok: N truth facts checked" and exits 0. Standard library only.
+with MEMSTRACE_TRUTH naming a fresh file, MEMSTRACE_UNWIND=check (a line
+saying the two stack walks differ is a problem) and DEBUGINFOD_URLS unset,
+then checks the exit status, the report's shape and invariants (SPEC.md),
+and every truth fact. It prints each problem ("-" what was expected, "+"
+what the report holds) and exits 1, or prints "ok: N truth facts checked"
+and exits 0. Standard library only.
 """
 
 import json
@@ -524,25 +525,26 @@ def check_unwind(ck, err):
                 *("| " + l for l in bad[:10]))
 
 
-def run(opts, tmp, ck):
-    truth = os.path.join(tmp, "truth")
-    report = os.path.join(tmp, "report.json")
-    cmd = [opts["memstrace"], "--format=json", "--verify"] + (["-f"] if opts["follow"] else [])
-    cmd += opts["extra"] + ["-o", report, opts["prog"]] + opts["args"]
+def run_memstrace(ck, cmd, truth, timeout):
+    """Run a memstrace command line with MEMSTRACE_TRUTH=truth,
+    MEMSTRACE_UNWIND=check and no DEBUGINFOD_URLS (symbols come from the
+    files here). Its own process group, so that a timeout kills the tracees
+    too; output to files, so that a tracee left behind cannot keep us
+    waiting on a pipe. A timeout, processes left behind and different stack
+    walks are problems. Returns (wait status or None, stdout, stderr)."""
     env = dict(os.environ, MEMSTRACE_TRUTH=truth, MEMSTRACE_UNWIND="check")
+    env.pop("DEBUGINFOD_URLS", None)
     print("running: MEMSTRACE_UNWIND=check MEMSTRACE_TRUTH=%s %s" % (truth, " ".join(cmd)), flush=True)
-    # Its own process group, so that a timeout kills the tracees too; output
-    # to files, so that a tracee left behind cannot keep us waiting on a pipe.
     with tempfile.TemporaryFile() as outf, tempfile.TemporaryFile() as errf:
         proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=outf, stderr=errf,
                                 preexec_fn=os.setpgrp)
         status = None
         try:
-            status = proc.wait(timeout=opts["timeout"])
+            status = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             killpg(proc.pid)
             proc.wait()
-            ck.fail("memstrace did not finish within %g s (killed it and its process group)" % opts["timeout"])
+            ck.fail("memstrace did not finish within %g s (killed it and its process group)" % timeout)
         else:
             if not group_empty(proc.pid):
                 killpg(proc.pid)
@@ -552,9 +554,46 @@ def run(opts, tmp, ck):
         out = outf.read().decode(errors="replace")
         err = errf.read().decode(errors="replace")
     check_unwind(ck, err)
+    return status, out, err
+
+
+def run(opts, tmp, ck):
+    truth = os.path.join(tmp, "truth")
+    report = os.path.join(tmp, "report.json")
+    cmd = [opts["memstrace"], "--format=json", "--verify"] + (["-f"] if opts["follow"] else [])
+    cmd += opts["extra"] + ["-o", report, opts["prog"]] + opts["args"]
+    status, out, err = run_memstrace(ck, cmd, truth, opts["timeout"])
     if status is not None and status != opts["exit"]:
         ck.fail("exit status of memstrace", "- expected: %d" % opts["exit"], "+ got:      %s" % describe_status(status))
     return report, truth, out, err
+
+
+def parse_options(argv, opts, names, usage):
+    """Leading options of the e2e scripts into opts: --keep (a flag),
+    --timeout S (a number) and each of names (a string), as --name=value or
+    --name value. Returns the rest of argv; raises usage(message)."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("--"):
+        name, eq, val = argv[i].partition("=")
+        i += 1
+        if name == "--keep":
+            opts["keep"] = True
+            continue
+        if name != "--timeout" and name not in names:
+            raise usage("unknown option %s" % name)
+        if not eq:
+            if i >= len(argv):
+                raise usage("%s needs a value" % name)
+            val = argv[i]
+            i += 1
+        if name == "--timeout":
+            try:
+                opts["timeout"] = float(val)
+            except ValueError:
+                raise usage("bad value for --timeout: %r" % val)
+        else:
+            opts[name[2:]] = val
+    return argv[i:]
 
 
 def main(argv):

@@ -53,7 +53,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -212,26 +211,7 @@ def run_memstrace(ck, opts, tmp, name, fmt, extra, truth):
     out_path = os.path.join(tmp, name)
     cmd = [opts["memstrace"], "--format=" + fmt] + (["--verify"] if fmt == "json" else [])
     cmd += extra + ["-o", out_path, opts["prog"]] + opts["args"]
-    env = dict(os.environ, MEMSTRACE_TRUTH=truth, MEMSTRACE_UNWIND="check")
-    env.pop("DEBUGINFOD_URLS", None)  # symbols come from the files here, not from a server
-    print("running: MEMSTRACE_UNWIND=check MEMSTRACE_TRUTH=%s %s" % (truth, " ".join(cmd)), flush=True)
-    with tempfile.TemporaryFile() as outf, tempfile.TemporaryFile() as errf:
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=outf, stderr=errf,
-                                preexec_fn=os.setpgrp)
-        status = None
-        try:
-            status = proc.wait(timeout=opts["timeout"])
-        except subprocess.TimeoutExpired:
-            check.killpg(proc.pid)
-            proc.wait()
-            ck.fail("memstrace did not finish within %g s (killed it and its process group)" % opts["timeout"])
-        else:
-            if not check.group_empty(proc.pid):
-                check.killpg(proc.pid)
-                ck.fail("memstrace exited and left processes running in its process group (killed them)")
-        errf.seek(0)
-        err = errf.read().decode(errors="replace")
-    check.check_unwind(ck, err)
+    status, _, err = check.run_memstrace(ck, cmd, truth, opts["timeout"])
     if status is not None and status != 0:
         ck.fail("exit status of memstrace (%s)" % " ".join(cmd), "- expected: 0",
                 "+ got:      %s" % check.describe_status(status),
@@ -641,28 +621,7 @@ def mode_folded(ck, opts, tmp):
 
 def parse_args(argv):
     opts = {"timeout": 60.0, "keep": False, "src": None}
-    i = 0
-    while i < len(argv) and argv[i].startswith("--"):
-        name, eq, val = argv[i].partition("=")
-        i += 1
-        if name == "--keep":
-            opts["keep"] = True
-            continue
-        if name not in ("--timeout", "--src"):
-            raise Usage("unknown option %s" % name)
-        if not eq:
-            if i >= len(argv):
-                raise Usage("%s needs a value" % name)
-            val = argv[i]
-            i += 1
-        if name == "--timeout":
-            try:
-                opts["timeout"] = float(val)
-            except ValueError:
-                raise Usage("bad value for --timeout: %r" % val)
-        else:
-            opts["src"] = val
-    rest = argv[i:]
+    rest = check.parse_options(argv, opts, ("--src",), Usage)
     if len(rest) < 3:
         raise Usage("MODE, MEMSTRACE and PROG are required")
     if rest[0] not in MODES:
