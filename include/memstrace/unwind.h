@@ -3,7 +3,7 @@
  * unwind: the call stack of a thread stopped in a mapping call, as frame ids
  * interned in the trace's frametab and stackdb. One libdwfl session per
  * address space, with our own thread callbacks: registers from one
- * PTRACE_GETREGS, stack memory from process_vm_readv by pages, cached for
+ * PTRACE_GETREGS, stack memory by pages through space_read(), cached for
  * the length of one capture. Each pc's CFI is compiled once into a cfi.h
  * step; libdwfl walks only the stacks those cannot (MEMSTRACE_UNWIND in the
  * man page). Modules are re-read from /proc only
