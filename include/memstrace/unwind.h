@@ -6,9 +6,9 @@
  * PTRACE_GETREGS, stack memory by pages through space_read(), cached for
  * the length of one capture. Each pc's CFI is compiled once into a cfi.h
  * step; libdwfl walks only the stacks those cannot (MEMSTRACE_UNWIND in the
- * man page). Modules are re-read from /proc only
- * when the space's modules_gen says an executable mapping changed, or when a
- * pc falls in no known module. A frame is named when first seen, so a
+ * man page). Modules are re-read from /proc only when the space's
+ * modules_gen says an executable mapping changed, or when a pc falls in no
+ * known module. A frame is named when first seen, so a
  * library unloaded before the report is still named.
  */
 #ifndef MEMSTRACE_UNWIND_H
